@@ -1,0 +1,5 @@
+"""Source connectors: fetch and parse a timing source, return plain typed records.
+
+Nothing here knows about Dagster, SQL or business rules. A new source (LiveTime, MyLaps, ...) is a new
+sub-package implementing :class:`mre_pipeline.connectors.base.RaceDataSource`.
+"""

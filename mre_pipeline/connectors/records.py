@@ -1,0 +1,145 @@
+"""Source-neutral records that every connector returns and the ingestion layer consumes.
+
+Plain frozen dataclasses: no behaviour, no I/O. Times are seconds as ``float`` (parsed from the
+published decimal strings, so ``str(x)`` round-trips them exactly); wall-clock values are naive and
+track-local, exactly as the source printed them (no invented time zone). ``None`` means "not published".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRecord:
+    """One row of a source's track catalogue."""
+
+    source: str
+    slug: str  # canonical: lower-case LiveRC subdomain
+    name: str
+    activity: str  # "racing" | "practice" | "idle"
+    has_live_video: bool = False
+    featured: bool = False
+    current_event_name: str | None = None
+    last_activity_text: str | None = None  # relative ("2 months ago"), as rendered
+
+
+@dataclass(frozen=True, slots=True)
+class EventSummary:
+    """One event as a track's events listing shows it (metadata only)."""
+
+    source: str
+    track_slug: str
+    event_id: int
+    name: str
+    start_date: date
+    end_date: date  # == start_date for one-day events
+    start_time: time | None = None  # None when the source prints 00:00:00 ("no time")
+    entries: int | None = None
+    drivers: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RaceSummary:
+    """A race as the event page lists it: the only place a race's section and completion time appear."""
+
+    race_id: int
+    section: str  # "Main Events", "Qualifier Round 3", ...
+    race_number: int
+    class_name: str  # "1/8 Nitro Buggy"
+    session_label: str  # "1/8 Nitro Buggy A-Main"
+    completed_at: datetime | None = None  # naive track-local
+    completed_text: str | None = None  # as printed ("Nov 16, 2025 at 5:30pm")
+
+
+@dataclass(frozen=True, slots=True)
+class EventDetail:
+    """The event page: header, stats and the list of races with results."""
+
+    source: str
+    track_slug: str
+    event_id: int
+    name: str
+    track_name: str | None
+    start_date: date | None
+    end_date: date | None
+    races: tuple[RaceSummary, ...]
+    has_entry_list_link: bool = False
+    entries: int | None = None
+    drivers: int | None = None
+    total_race_laps: int | None = None
+    race_track: str | None = None  # layout name ("Offroad")
+
+
+@dataclass(frozen=True, slots=True)
+class LapRecord:
+    """One timed lap (lap 0, the grid marker, is never a LapRecord)."""
+
+    lap_number: int  # >= 1
+    lap_time_s: float
+    position: int | None = None  # race position after this lap
+    pace: str | None = None  # source's projection ("48/30:32.160"), not cumulative time
+
+
+@dataclass(frozen=True, slots=True)
+class DriverResult:
+    """One driver's row of a race result, with the source's own statistics as published and their laps."""
+
+    driver_id: int  # source-wide driver id (LiveRC data-driver-id / racerLaps key)
+    driver_name: str
+    position: int
+    laps_completed: int  # from the Laps/Time cell
+    total_time_s: float | None  # None for non-starters ("0")
+    car_number: str | None = None
+    qual_position: int | None = None
+    grid_position: int | None = None  # from the lap-0 marker
+    behind_text: str | None = None  # gap to the car ahead, as printed ("12.052", "1 Lap")
+    fastest_lap_s: float | None = None
+    fastest_lap_number: int | None = None
+    avg_lap_s: float | None = None
+    avg_top5_s: float | None = None
+    avg_top10_s: float | None = None
+    avg_top15_s: float | None = None
+    top3_consecutive_s: float | None = None
+    std_deviation_s: float | None = None
+    consistency_pct: float | None = None
+    laps: tuple[LapRecord, ...] = field(default_factory=tuple)
+
+    @property
+    def started(self) -> bool:
+        return self.laps_completed > 0 or bool(self.laps)
+
+
+@dataclass(frozen=True, slots=True)
+class RaceResult:
+    """A race result page. Carries its id from the URL it was fetched from (the page never shows it)."""
+
+    race_id: int
+    class_header: str | None  # "1/8 Nitro Buggy A-Main"
+    round_label: str | None  # "Main Events"
+    length_label: str | None  # "30:00 Timed"
+    race_number: int | None
+    drivers: tuple[DriverResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRecord:
+    """One row of an event's entry list. Entry lists carry names only, no driver ids."""
+
+    class_name: str
+    driver_name: str
+    row_number: int | None = None  # running number, not a car number
+    sort_name: str | None = None  # "LAST, FIRST"
+    transponder: str | None = None
+    class_ref: str | None = None  # source's class id from the tab ("14341")
+
+
+@dataclass(frozen=True, slots=True)
+class EntryList:
+    event_id: int
+    entries: tuple[EntryRecord, ...]
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(dict.fromkeys(e.class_name for e in self.entries))
