@@ -1,0 +1,1 @@
+"""Dagster definitions: thin wrappers (assets, sensors, schedules, checks, resources) over ingestion/."""

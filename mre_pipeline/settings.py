@@ -1,0 +1,66 @@
+"""Every environment variable the pipeline reads, in one place, with its default.
+
+Layers below Dagster receive values from here (or from Dagster config built from here); nothing else
+reads ``os.environ`` for pipeline settings except the connector's own politeness knobs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """Read a boolean switch; anything unrecognised falls back to the default."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    return default
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def state_dir() -> Path:
+    """Git-ignored folder for local state (embedded Postgres data, Dagster scratch)."""
+    return Path(os.environ.get("MRE_STATE_DIR") or PROJECT_ROOT / ".mre")
+
+
+def warehouse_url() -> str | None:
+    return os.environ.get("MRE_DATABASE_URL") or None
+
+
+def dagster_url() -> str | None:
+    return os.environ.get("MRE_DAGSTER_DATABASE_URL") or None
+
+
+def request_sensor_interval_s() -> int:
+    return env_int("MRE_REQUEST_SENSOR_INTERVAL_S", 15)
+
+
+def request_batch_size() -> int:
+    return env_int("MRE_REQUEST_BATCH_SIZE", 50)
+
+
+def catalogue_cron() -> str:
+    return os.environ.get("MRE_CATALOGUE_CRON", "17 4 * * *")
