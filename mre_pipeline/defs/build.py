@@ -4,6 +4,23 @@ from __future__ import annotations
 
 import dagster as dg
 
+from mre_pipeline.connectors.liverc.resource import LiveRCResource
+from mre_pipeline.defs.assets import event_results, track_catalogue, track_events
+from mre_pipeline.defs.request_sensor import ingestion_request_sensor
+from mre_pipeline.defs.resources import WarehouseResource
+from mre_pipeline.defs.schedules import track_catalogue_job, track_catalogue_schedule
+
+
+def pipeline_definitions(resources: dict[str, object] | None = None) -> dg.Definitions:
+    """The LiveRC assets, sensor and schedule; ``resources`` overrides the defaults (tests)."""
+    return dg.Definitions(
+        assets=[track_catalogue, track_events, event_results],
+        jobs=[track_catalogue_job],
+        schedules=[track_catalogue_schedule],
+        sensors=[ingestion_request_sensor],
+        resources={"liverc": LiveRCResource(), "warehouse": WarehouseResource(), **(resources or {})},
+    )
+
 
 def build_definitions() -> dg.Definitions:
-    return dg.Definitions()
+    return pipeline_definitions()

@@ -8,7 +8,7 @@ finished request backwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -81,7 +81,10 @@ def reject(conn: sa.Connection, request_id: int, reason: str) -> bool:
     return _transition(conn, request_id, "rejected", ("pending",), detail=reason, finished=True)
 
 
-def mark_queued(conn: sa.Connection, request_id: int, run_id: str, partition_key: str, detail: str) -> bool:
+def mark_queued(
+    conn: sa.Connection, request_id: int, partition_key: str, detail: str, run_id: str | None = None
+) -> bool:
+    """Accepted: a run was requested (its id is filled in once Dagster creates it) or attached to."""
     return bool(
         conn.execute(
             sa.text(
@@ -112,62 +115,108 @@ def succeed_without_run(conn: sa.Connection, request_id: int, detail: str, parti
     )
 
 
-def mark_run_started(conn: sa.Connection, run_id: str) -> int:
-    """The run began: every request attached to it is now running."""
+def start_partition_requests(conn: sa.Connection, request_type: str, partition_key: str, run_id: str) -> int:
+    """A run for this partition began: every queued request for it (attached ones too) is now running."""
     return conn.execute(
         sa.text(
             """
-            UPDATE mre.ingestion_requests SET status = 'running', started_at = now(), updated_at = now(),
-                status_detail = 'ingesting'
-            WHERE dagster_run_id = :run_id AND status IN ('pending', 'queued')
+            UPDATE mre.ingestion_requests SET status = 'running', dagster_run_id = :run_id, started_at = now(),
+                updated_at = now(), status_detail = 'running in Dagster run ' || :run_id
+            WHERE request_type = :t AND partition_key = :pk AND status IN ('queued', 'running')
             """
         ),
-        {"run_id": run_id},
+        {"t": request_type, "pk": partition_key, "run_id": run_id},
     ).rowcount
 
 
-def finish_run(conn: sa.Connection, run_id: str, succeeded: bool, detail: str) -> int:
-    """The run ended: settle every request attached to it."""
+def finish_partition_requests(
+    conn: sa.Connection, request_type: str, partition_key: str, run_id: str, succeeded: bool, detail: str
+) -> int:
+    """The run for this partition ended: settle every request waiting on it."""
     return conn.execute(
         sa.text(
             """
             UPDATE mre.ingestion_requests SET status = :status, status_detail = :detail,
-                finished_at = now(), updated_at = now()
-            WHERE dagster_run_id = :run_id AND status IN ('pending', 'queued', 'running')
+                dagster_run_id = coalesce(dagster_run_id, :run_id), finished_at = now(), updated_at = now()
+            WHERE request_type = :t AND partition_key = :pk AND status IN ('queued', 'running')
+              AND (dagster_run_id IS NULL OR dagster_run_id = :run_id)
             """
         ),
-        {"run_id": run_id, "status": "succeeded" if succeeded else "failed", "detail": detail},
+        {
+            "t": request_type,
+            "pk": partition_key,
+            "run_id": run_id,
+            "status": "succeeded" if succeeded else "failed",
+            "detail": detail,
+        },
     ).rowcount
 
 
-def active_run_for_partition(conn: sa.Connection, request_type: str, partition_key: str) -> str | None:
-    """The run id of a queued or running request for the same partition, if any."""
-    return conn.execute(
-        sa.text(
-            """
-            SELECT dagster_run_id FROM mre.ingestion_requests
-            WHERE status IN ('queued', 'running') AND request_type = :t AND partition_key = :pk
-              AND dagster_run_id IS NOT NULL
-            ORDER BY request_id LIMIT 1
-            """
-        ),
-        {"t": request_type, "pk": partition_key},
-    ).scalar()
+@dataclass(frozen=True)
+class ActiveRequest:
+    request_id: int
+    request_type: str
+    partition_key: str | None
+    dagster_run_id: str | None
+    status: str
+    queued_at: datetime | None
 
 
-def active_runs(conn: sa.Connection, limit: int = 500) -> list[tuple[int, str]]:
-    """(request_id, run_id) of queued/running requests, for reconciliation with Dagster's run status."""
+def active_requests(conn: sa.Connection, limit: int = 500) -> list[ActiveRequest]:
+    """Queued and running requests (partial index), for attaching and for reconciliation."""
     rows = conn.execute(
         sa.text(
             """
-            SELECT request_id, dagster_run_id FROM mre.ingestion_requests
-            WHERE status IN ('queued', 'running') AND dagster_run_id IS NOT NULL
+            SELECT request_id, request_type, partition_key, dagster_run_id, status, queued_at
+            FROM mre.ingestion_requests WHERE status IN ('queued', 'running')
             ORDER BY request_id LIMIT :limit
             """
         ),
         {"limit": limit},
     ).all()
-    return [(int(r[0]), str(r[1])) for r in rows]
+    return [ActiveRequest(*r) for r in rows]
+
+
+def set_run_id(conn: sa.Connection, request_id: int, run_id: str) -> bool:
+    return bool(
+        conn.execute(
+            sa.text(
+                """
+                UPDATE mre.ingestion_requests SET dagster_run_id = :run_id, updated_at = now()
+                WHERE request_id = :id AND status IN ('queued', 'running') AND dagster_run_id IS NULL
+                """
+            ),
+            {"id": request_id, "run_id": run_id},
+        ).rowcount
+    )
+
+
+def settle_request(conn: sa.Connection, request_id: int, succeeded: bool, detail: str) -> bool:
+    """Reconciliation: finish one active request whose run ended without settling it."""
+    return _transition(
+        conn,
+        request_id,
+        "succeeded" if succeeded else "failed",
+        ("queued", "running"),
+        detail=detail,
+        finished=True,
+    )
+
+
+def ingested_event_ids(conn: sa.Connection, source: str, event_ids: list[int]) -> dict[int, datetime]:
+    """Which of ``event_ids`` are already at depth laps_full, with when they were ingested."""
+    if not event_ids:
+        return {}
+    rows = conn.execute(
+        sa.text(
+            """
+            SELECT source_event_id, last_ingested_at FROM mre.events
+            WHERE source = :s AND source_event_id = ANY(:ids) AND ingest_depth = 'laps_full'
+            """
+        ),
+        {"s": source, "ids": event_ids},
+    ).all()
+    return {int(r[0]): r[1] for r in rows}
 
 
 def fail_request(conn: sa.Connection, request_id: int, reason: str) -> bool:

@@ -1,0 +1,130 @@
+"""The three LiveRC assets: a scheduled catalogue, on-demand discovery and on-demand event ingestion.
+
+Each is a thin wrapper: resolve the partition, call ingestion/, report metadata, settle requests.
+Every step that calls LiveRC runs in pool ``liverc`` (one slot by default), so parallel runs cannot
+multiply the request rate.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from mre_pipeline.connectors.liverc.resource import LiveRCResource
+from mre_pipeline.defs.partitions import event_partitions, track_partitions
+from mre_pipeline.defs.request_status import RequestTracker, failure_reason
+from mre_pipeline.defs.resources import WarehouseResource
+from mre_pipeline.ingestion.catalogue import refresh_catalogue
+from mre_pipeline.ingestion.discovery import discover_track_events
+from mre_pipeline.ingestion.event_ingest import CHECK_LAP_COUNTS, CHECK_NO_ORPHAN_LAPS, ingest_event
+from mre_pipeline.ingestion.keys import normalise_slug, split_event_partition_key
+from mre_pipeline.ingestion.reports import StepReport
+from mre_pipeline.ingestion.request_rules import DISCOVER, INGEST
+
+LIVERC_POOL = "liverc"
+GROUP = "liverc"
+
+
+def _metadata(report: StepReport) -> dict[str, dg.MetadataValue | object]:
+    meta: dict[str, object] = {}
+    for key, value in report.counts.items():
+        meta[key] = dg.MetadataValue.json(value) if isinstance(value, dict) else value
+    fetch = report.fetch
+    meta["requests_made"] = fetch.get("requests", 0)
+    meta["retries"] = fetch.get("retries", 0)
+    meta["politeness_wait_seconds"] = fetch.get("wait_seconds", 0.0)
+    meta["working_seconds"] = round(
+        max(float(fetch.get("elapsed_seconds", 0.0)) - float(fetch.get("wait_seconds", 0.0)), 0.0), 3
+    )
+    meta["fetch_stats"] = dg.MetadataValue.json(fetch)
+    if report.warnings:
+        meta["warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in report.warnings))
+    if report.summary_markdown:
+        meta["summary"] = dg.MetadataValue.md(report.summary_markdown)
+    return meta
+
+
+@dg.asset(
+    group_name=GROUP,
+    pool=LIVERC_POOL,
+    kinds={"python", "postgres"},
+    description="Every LiveRC track (mre.tracks), upserted by slug; vanished tracks are marked inactive.",
+)
+def track_catalogue(liverc: LiveRCResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    report = refresh_catalogue(liverc.get_source(), warehouse.get_engine())
+    return dg.MaterializeResult(metadata=_metadata(report))
+
+
+@dg.asset(
+    group_name=GROUP,
+    pool=LIVERC_POOL,
+    partitions_def=track_partitions,
+    deps=[track_catalogue],
+    kinds={"python", "postgres"},
+    description="One track's events (mre.events, depth none): metadata only, fetched on request.",
+)
+def track_events(
+    context: dg.AssetExecutionContext, liverc: LiveRCResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    slug = normalise_slug(context.partition_key)
+    engine = warehouse.get_engine()
+    tracker = RequestTracker(engine, DISCOVER, context.partition_key, context.run_id)
+    tracker.started()
+    try:
+        report = discover_track_events(liverc.get_source(), engine, slug)
+    except Exception as exc:
+        tracker.failed(failure_reason(exc, context.run_id))
+        raise
+    tracker.succeeded(report.detail)
+    return dg.MaterializeResult(metadata=_metadata(report))
+
+
+@dg.asset(
+    group_name=GROUP,
+    pool=LIVERC_POOL,
+    partitions_def=event_partitions,
+    # No parent->child mapping exists between two dynamic partition sets: depend on all of them and
+    # keep the track<->event link in the warehouse (design notes §3).
+    deps=[dg.AssetDep("track_events", partition_mapping=dg.AllPartitionMapping())],
+    kinds={"python", "postgres"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK_LAP_COUNTS,
+            asset="event_results",
+            blocking=True,
+            description="Every result's lap count equals its stored laps (checked before commit).",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_NO_ORPHAN_LAPS,
+            asset="event_results",
+            blocking=True,
+            description="No lap exists without its result row (checked before commit).",
+        ),
+    ],
+    description="One event completely (races, drivers, results, laps, entries), written in one transaction.",
+)
+def event_results(
+    context: dg.AssetExecutionContext, liverc: LiveRCResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    slug, event_id = split_event_partition_key(context.partition_key)
+    engine = warehouse.get_engine()
+    tracker = RequestTracker(engine, INGEST, context.partition_key, context.run_id)
+    tracker.started()
+    try:
+        report = ingest_event(
+            liverc.get_source(),
+            engine,
+            slug,
+            event_id,
+            on_commit=lambda conn, outcome: tracker.succeeded(outcome, conn),
+        )
+    except Exception as exc:
+        reason = failure_reason(exc, context.run_id)
+        tracker.failed(reason)
+        raise dg.Failure(description=reason) from exc
+    return dg.MaterializeResult(
+        metadata=_metadata(report),
+        check_results=[
+            dg.AssetCheckResult(check_name=CHECK_LAP_COUNTS, passed=True),
+            dg.AssetCheckResult(check_name=CHECK_NO_ORPHAN_LAPS, passed=True),
+        ],
+    )
