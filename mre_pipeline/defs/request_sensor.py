@@ -8,6 +8,7 @@ calls LiveRC, and one bad row never stops the others.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -55,6 +56,7 @@ def reconcile(instance: dg.DagsterInstance, conn, now: datetime) -> dict[str, in
             run_id = by_key.get(f"request-{a.request_id}")
             if run_id and queue.set_run_id(conn, a.request_id, run_id):
                 counts["run_ids_filled"] += 1
+                active[active.index(a)] = replace(a, dagster_run_id=run_id)
             elif run_id is None and a.queued_at and now - a.queued_at > RUN_CREATION_TIMEOUT:
                 sibling_running = any(
                     o.partition_key == a.partition_key and o.request_id != a.request_id for o in active
@@ -85,8 +87,9 @@ def reconcile(instance: dg.DagsterInstance, conn, now: datetime) -> dict[str, in
                 reason = (
                     f"Dagster run {run.run_id} succeeded"
                     if ok
-                    else f"Dagster run {run.run_id} ended {run.status.value.lower()} before finishing the "
-                    f"request{_failure_message(instance, run.run_id)}"
+                    else f"Dagster run {run.run_id} "
+                    f"{'was canceled' if run.status == dg.DagsterRunStatus.CANCELED else 'failed'} before "
+                    f"settling the request{_failure_message(instance, run.run_id)}"
                 )
             else:
                 continue
@@ -106,6 +109,8 @@ def _failure_message(instance: dg.DagsterInstance, run_id: str) -> str:
     for record in records:
         event = record.event_log_entry.dagster_event
         error = getattr(getattr(event, "event_specific_data", None), "error", None)
+        while error is not None and getattr(error, "cause", None) is not None:
+            error = error.cause  # the innermost cause is the user's error, not Dagster's wrapper
         if error is not None:
             return ": " + " ".join(error.message.split())[:300]
     return ""
@@ -178,8 +183,11 @@ def process_pending(conn, batch_size: int) -> tuple[list, list, dict]:
         except Exception as exc:  # noqa: BLE001 - never let one row kill the tick
             counts["errors"] = counts.get("errors", 0) + 1
             with conn.begin_nested():
+                first_line = (str(exc).strip().splitlines() or [""])[0][:300]
                 queue.reject(
-                    conn, action.request_id, f"internal error while queueing ({type(exc).__name__}: {exc})"
+                    conn,
+                    action.request_id,
+                    f"internal error while queueing ({type(exc).__name__}: {first_line})",
                 )
             continue
         counts[_COUNT_NAMES[type(action)]] += 1

@@ -159,7 +159,7 @@ CREATE TABLE mre.ingestion_requests (
     CONSTRAINT ingestion_requests_type_valid CHECK (
         status IN ('pending', 'rejected') OR request_type IN ('discover_events', 'ingest_event')),
     CONSTRAINT ingestion_requests_event_id_valid CHECK (
-        status IN ('pending', 'rejected') OR request_type <> 'ingest_event' OR source_event_id ~ '^[0-9]+$'),
+        status IN ('pending', 'rejected') OR request_type <> 'ingest_event' OR btrim(source_event_id) ~ '^[0-9]+$'),
     CONSTRAINT ingestion_requests_reason_given CHECK (
         status NOT IN ('rejected', 'failed') OR coalesce(status_detail, '') <> '')
 );
