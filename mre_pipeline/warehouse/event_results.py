@@ -187,7 +187,6 @@ def write_event(
             for lap in d.laps
         ),
     )
-    conn.exec_driver_sql("ANALYZE stage_laps")
     params = {"source": source, "event_pk": event_pk}
 
     # Races: upsert, then drop races the event page no longer lists (cascades to results and laps).
@@ -278,16 +277,24 @@ def write_event(
         ).all()
     )
 
+    # Resolve lap keys through the event's few hundred results (a small, analysed table), not through a
+    # join over freshly written tables whose statistics the planner does not have yet.
     conn.exec_driver_sql(
         """
+        CREATE TEMP TABLE stage_result_keys ON COMMIT DROP AS
+        SELECT r.source_race_id, d.source_driver_id, rr.race_result_id
+        FROM mre.race_results rr
+        JOIN mre.races r USING (race_id)
+        JOIN mre.drivers d USING (driver_id)
+        WHERE r.event_id = %(event_pk)s;
+        ANALYZE stage_result_keys;
         CREATE TEMP TABLE stage_lap_keys ON COMMIT DROP AS
-        SELECT rr.race_result_id, s.lap_number, s.lap_time_s, s.position, s.pace
+        SELECT k.race_result_id, s.lap_number, s.lap_time_s, s.position, s.pace
         FROM stage_laps s
-        JOIN mre.races r ON r.source = %(source)s AND r.source_race_id = s.source_race_id
-        JOIN mre.drivers d ON d.source = %(source)s AND d.source_driver_id = s.source_driver_id
-        JOIN mre.race_results rr ON rr.race_id = r.race_id AND rr.driver_id = d.driver_id
+        JOIN stage_result_keys k USING (source_race_id, source_driver_id);
+        ANALYZE stage_lap_keys;
         """,
-        {"source": source},
+        {"event_pk": event_pk},
     )
     result.laps.deleted = conn.execute(
         sa.text(
