@@ -1,0 +1,7 @@
+select
+    track_id,
+    source,
+    slug as track_slug,
+    name as track_name,
+    is_active
+from {{ source('mre', 'tracks') }}

@@ -1,0 +1,7 @@
+-- Data check (warn): stored laps agree with LiveRC's Laps/Time cell and the published total.
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'driver_race_summary'}}}) }}
+
+select race_result_id, laps, published_laps, total_time_s, published_total_time_s
+from {{ ref('driver_race_summary') }}
+where laps <> published_laps
+   or (published_total_time_s is not null and total_time_s is distinct from published_total_time_s)

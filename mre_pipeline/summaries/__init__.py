@@ -1,0 +1,1 @@
+"""dbt lap summaries: connection env for dbt, manifest preparation and project paths."""
