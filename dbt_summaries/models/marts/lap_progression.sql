@@ -46,6 +46,7 @@ select
     s.event_id,
     s.track_slug,
     l.driver_id,
+    s.source_driver_id,
     s.driver_name,
     s.class_name,
     s.session_label,

@@ -1,0 +1,82 @@
+"""Fixtures for the dbt summaries: private migrated databases and a dbt build helper.
+
+Each dataset gets its own database (not the shared session warehouse), so other test modules that
+truncate ``mre.*`` can never change the data a summary test is asserting on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from mre_pipeline.summaries.dbt_env import PROJECT_DIR, dbt_env_from_url, dbt_executable
+from mre_pipeline.summaries.manifest import ensure_manifest
+from mre_pipeline.warehouse import migrate, server
+
+
+def fresh_migrated_database(base_url: str, prefix: str) -> str:
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    server.ensure_database(url)
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def summaries_db(pg_base_url: str) -> Iterator[str]:
+    url = fresh_migrated_database(pg_base_url, "mre_summ")
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def summaries_engine(summaries_db: str) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(summaries_db, poolclass=sa.pool.NullPool)
+    yield engine
+    engine.dispose()
+
+
+def run_dbt(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the dbt CLI against ``url`` with a private target path (safe next to other dbt runs)."""
+    ensure_manifest()
+    with tempfile.TemporaryDirectory(prefix="dbt-test-") as work:
+        return subprocess.run(
+            [
+                dbt_executable(),
+                *args,
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(PROJECT_DIR),
+                "--target-path",
+                str(Path(work) / "target"),
+                "--log-path",
+                work,
+            ],
+            cwd=PROJECT_DIR,
+            env={**os.environ, **dbt_env_from_url(url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+
+def dbt_build_ok(url: str) -> str:
+    completed = run_dbt(url, "build")
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-6000:]
+    return output
+
+
+def rows(engine: sa.Engine, sql: str, **params: object) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text(sql), params)]
