@@ -28,20 +28,23 @@ MANIFEST_PATH = ensure_manifest()
 
 
 def summaries_automation_condition() -> dg.AutomationCondition:
-    """Build when any upstream partition was newly materialized (or the model is missing / changed).
+    """Build when any upstream partition was newly materialized (or the code changed; once if missing).
 
     Unlike ``eager()`` this ignores upstream partitions that were never materialized (most dynamic
     event partitions never are), remembers a pending update until it is handled, and holds while a
     build or an upstream ingestion is in progress.
     """
-    return (
-        (
-            dg.AutomationCondition.any_deps_updated()
-            | dg.AutomationCondition.newly_missing()
-            | dg.AutomationCondition.code_version_changed()
-        )
+    updated = (
+        (dg.AutomationCondition.any_deps_updated() | dg.AutomationCondition.code_version_changed())
         .since_last_handled()
-        .with_label("upstream updated, missing or code changed since last handled")
+        .with_label("upstream or code changed since last handled")
+    )
+    # since_last_handled() resets on the condition's first evaluation, so "missing" needs its own term.
+    first_deploy = (dg.AutomationCondition.missing() & dg.AutomationCondition.initial_evaluation()).with_label(
+        "missing on first evaluation"
+    )
+    return (
+        (updated | first_deploy)
         & ~dg.AutomationCondition.in_progress()
         & ~dg.AutomationCondition.any_deps_in_progress()
     ).with_label("build summaries after ingestion")
