@@ -40,9 +40,9 @@ def summaries_automation_condition() -> dg.AutomationCondition:
         .with_label("upstream or code changed since last handled")
     )
     # since_last_handled() resets on the condition's first evaluation, so "missing" needs its own term.
-    first_deploy = (dg.AutomationCondition.missing() & dg.AutomationCondition.initial_evaluation()).with_label(
-        "missing on first evaluation"
-    )
+    first_deploy = (
+        dg.AutomationCondition.missing() & dg.AutomationCondition.initial_evaluation()
+    ).with_label("missing on first evaluation")
     return (
         (updated | first_deploy)
         & ~dg.AutomationCondition.in_progress()
@@ -58,7 +58,9 @@ class SummariesTranslator(DagsterDbtTranslator):
             return super().get_group_name(dbt_resource_props)
         return SUMMARIES_GROUP
 
-    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+    def get_automation_condition(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.AutomationCondition | None:
         if dbt_resource_props.get("resource_type") == "model":
             return summaries_automation_condition()
         return None

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from mre_pipeline import settings
+from mre_pipeline.summaries.coaching_queries import (
+    COACHING_QUERIES,
+    CONSISTENCY_BY_YEAR,
+    LAP_TIME_DROP_OFF,
+    VERSUS_LEADER_OPENING,
+)
 from mre_pipeline.warehouse.event_results import write_event
 from mre_pipeline_tests.summaries.conftest import dbt_build_ok, rows
 from mre_pipeline_tests.summaries.synthetic import RACE_2024, RACE_2025, TRACK, synthetic_events
@@ -20,8 +27,14 @@ from mre_pipeline_tests.summaries.synthetic import RACE_2024, RACE_2025, TRACK, 
 MS = Decimal("0.001")
 
 
-def r3(x: float) -> Decimal:
-    return Decimal(str(x)).quantize(MS)
+def r3(x: float | Decimal) -> Decimal:
+    """Round like Postgres numeric (half away from zero), not like Python floats (half to even)."""
+    return Decimal(str(x)).quantize(MS, ROUND_HALF_UP)
+
+
+def mean3(times: list[float]) -> Decimal:
+    """Exact decimal mean, rounded like the models."""
+    return r3(sum(Decimal(str(t)) for t in times) / len(times))
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +85,9 @@ def test_statistics_equal_python_recomputation(built: sa.Engine, driver_id: int)
     assert row["total_time_s"] == r3(sum(times))
     assert row["best_lap_s"] == r3(min(times))
     assert row["best_lap_number"] == times.index(min(times)) + 1
-    assert row["mean_lap_s"] == r3(round(mean, 3))
-    assert row["median_lap_s"] == r3(round(statistics.median(times), 3))
-    assert row["stddev_lap_s"] == r3(round(pstdev, 3))
+    assert row["mean_lap_s"] == mean3(times)
+    assert row["median_lap_s"] == r3(statistics.median(Decimal(str(t)) for t in times))
+    assert row["stddev_lap_s"] == r3(pstdev)
     assert abs(float(row["consistency_pct"]) - 100 * (1 - pstdev / mean)) < 0.001
     assert row["best_3_consecutive_s"] == r3(min(sum(times[i : i + 3]) for i in range(n - 2)))
     assert abs(float(row["avg_top5_s"]) - statistics.fmean(ordered[:5])) < 0.0006
@@ -166,7 +179,7 @@ def test_lap_progression_cumulative_leader_gap_and_rolling(built: sa.Engine) -> 
             running += t
             assert lap["cumulative_time_s"] == r3(running)
             window = times[max(0, i - 4) : i + 1]
-            assert lap["rolling_5_lap_avg_s"] == r3(round(statistics.fmean(window), 3))
+            assert lap["rolling_5_lap_avg_s"] == mean3(window)
             assert lap["rolling_5_lap_count"] == len(window)
             cumulative[(source_id, lap["lap_number"])] = running
     for lap in laps:
@@ -209,3 +222,34 @@ def test_rebuild_is_idempotent(built: sa.Engine, summaries_db: str) -> None:
     before = rows(built, "SELECT * FROM mre_summaries.driver_race_summary ORDER BY race_result_id")
     dbt_build_ok(summaries_db)
     assert rows(built, "SELECT * FROM mre_summaries.driver_race_summary ORDER BY race_result_id") == before
+
+
+def test_coaching_queries_are_documented_verbatim() -> None:
+    doc = (settings.PROJECT_ROOT / "docs" / "analysts.md").read_text()
+    for name, sql in COACHING_QUERIES.items():
+        assert sql in doc, name
+
+
+def test_coaching_drop_off_query(built: sa.Engine) -> None:
+    phases = rows(built, LAP_TIME_DROP_OFF, source_race_id=7001, source_driver_id=101, after_lap=8)
+    assert [(p["phase"], p["laps"]) for p in phases] == [("before", 8), ("after", 4)]
+    times = RACE_2024[0][2]
+    assert phases[1]["mean_lap_s"] == mean3(times[8:])
+    assert phases[1]["incident_laps"] == 1  # the 33.0 s last lap
+    assert phases[1]["position_at_phase_end"] == 1 and phases[1]["gap_to_leader_at_phase_end_s"] == 0
+
+
+def test_coaching_versus_leader_query(built: sa.Engine) -> None:
+    laps = rows(built, VERSUS_LEADER_OPENING, source_race_id=7001, source_driver_id=102, first_seconds=120)
+    assert [lap["lap_number"] for lap in laps] == [1, 2, 3, 4]  # 29 + 30 + 30 + 29 = 118 s
+    assert laps[0]["leader_name"] == "BEN CHASER" and laps[0]["lap_delta_s"] == 0
+    assert laps[2]["leader_name"] == "ANNA WINNER"
+    assert laps[2]["gap_to_leader_s"] == Decimal("89.000") - Decimal("88.500")
+
+
+def test_coaching_consistency_query(built: sa.Engine) -> None:
+    years = rows(built, CONSISTENCY_BY_YEAR, source_driver_id=101, track_slug=TRACK, year=2025)
+    assert [y["race_year"] for y in years] == [2024, 2025]
+    assert years[0]["consistency_change_pct"] is None
+    assert years[1]["consistency_change_pct"] == years[1]["consistency_pct"] - years[0]["consistency_pct"]
+    assert years[1]["consistency_change_pct"] > 0  # 2025's laps are much tighter
