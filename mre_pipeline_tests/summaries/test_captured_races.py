@@ -121,3 +121,15 @@ def test_coaching_queries_on_captured_race(captured: sa.Engine) -> None:
     years = rows(captured, CONSISTENCY_BY_YEAR, source_driver_id=FELIX, track_slug=SLUG, year=2025)
     assert [(y["race_year"], y["races"], y["laps"]) for y in years] == [(2025, 1, 47)]
     assert years[0]["consistency_change_pct"] is None  # no earlier year at this track yet
+
+
+def test_analyst_role_can_read_every_summary(captured: sa.Engine) -> None:
+    grants = rows(
+        captured,
+        """
+        SELECT c.relname, has_table_privilege('mre_analyst', c.oid, 'SELECT') AS can_read
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'mre_summaries' AND c.relkind IN ('r', 'v')
+        """,
+    )
+    assert len(grants) == 11 and all(g["can_read"] for g in grants), grants
