@@ -23,4 +23,7 @@ def pipeline_definitions(resources: dict[str, object] | None = None) -> dg.Defin
 
 
 def build_definitions() -> dg.Definitions:
-    return pipeline_definitions()
+    """The code location: LiveRC ingestion plus the dbt lap summaries downstream of it."""
+    from mre_pipeline.defs.summaries import summaries_definitions  # runs `dbt parse` if the manifest is stale
+
+    return dg.Definitions.merge(pipeline_definitions(), summaries_definitions())

@@ -1,0 +1,89 @@
+"""Run real Dagster processes (``mre-pipeline dev`` / ``dagster dev``) for end-to-end tests.
+
+Started in their own session so SIGINT reaches the whole process group (a background-started dagster
+otherwise ignores Ctrl-C), and readiness is the webserver answering ``/server_info``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import requests
+
+from mre_pipeline import settings
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout_s: float, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"process exited with {proc.returncode} before {url} answered:\n{log.read_text()[-4000:]}"
+            )
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout_s} s:\n{log.read_text()[-4000:]}")
+
+
+def stop_group(proc: subprocess.Popen, timeout_s: float = 30) -> int:
+    """SIGINT the whole group (what Ctrl-C does), then SIGKILL whatever is left."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout_s)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    return proc.wait(10)
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@contextmanager
+def running(
+    args: list[str], env: Mapping[str, str], port: int, log: Path, timeout_s: float = 120
+) -> Iterator[subprocess.Popen]:
+    """Start ``args`` in a new session, wait for the webserver on ``port``, stop the group on exit."""
+    full_env = {**os.environ, **env, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    full_env.pop("DAGSTER_HOME", None)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            args,
+            cwd=settings.PROJECT_ROOT,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/server_info", timeout_s, proc, log)
+            yield proc
+        finally:
+            stop_group(proc)
