@@ -5,8 +5,6 @@ Every step that calls LiveRC runs in pool ``liverc`` (one slot by default), so p
 multiply the request rate.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from mre_pipeline.connectors.liverc.resource import LiveRCResource

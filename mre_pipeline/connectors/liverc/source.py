@@ -1,0 +1,76 @@
+"""The LiveRC implementation of :class:`RaceDataSource`: polite fetching plus the page parsers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from mre_pipeline.connectors.base import FetchStats
+from mre_pipeline.connectors.errors import SourceHttpError
+from mre_pipeline.connectors.liverc.config import LiveRCConfig
+from mre_pipeline.connectors.liverc.http import PoliteHttpClient
+from mre_pipeline.connectors.liverc.pages.catalogue import parse_catalogue
+from mre_pipeline.connectors.liverc.pages.entry_list import parse_entry_list
+from mre_pipeline.connectors.liverc.pages.event import parse_event
+from mre_pipeline.connectors.liverc.pages.events import parse_events
+from mre_pipeline.connectors.liverc.pages.race import parse_race
+from mre_pipeline.connectors.liverc.urls import LiveRCUrls, valid_slug
+from mre_pipeline.connectors.records import EntryList, EventDetail, EventSummary, RaceResult, TrackRecord
+
+T = TypeVar("T")
+
+
+class LiveRCSource:
+    """Fetch and parse LiveRC pages. Every method raises only ConnectorError subclasses."""
+
+    source = "liverc"
+
+    def __init__(self, config: LiveRCConfig | None = None, client: PoliteHttpClient | None = None):
+        self.config = config or LiveRCConfig.from_env()
+        self.client = client or PoliteHttpClient(self.config)
+        self.urls = LiveRCUrls(self.config)
+
+    @property
+    def stats(self) -> FetchStats:
+        return self.client.stats
+
+    def _fetch(self, url: str) -> str:
+        text = self.client.get_text(url)
+        if text is None:  # only with not_found_ok
+            raise SourceHttpError(url, 404)
+        return text
+
+    def _parse(self, parser: Callable[..., T], *args, url: str) -> T:
+        text = self._fetch(url)
+        started = time.perf_counter()
+        try:
+            return parser(text, *args, url=url)
+        finally:
+            self.stats.parse_seconds += time.perf_counter() - started
+
+    def fetch_catalogue(self) -> list[TrackRecord]:
+        return self._parse(parse_catalogue, url=self.urls.catalogue())
+
+    def fetch_track_events(self, track_slug: str) -> list[EventSummary]:
+        return self._parse(parse_events, valid_slug(track_slug), url=self.urls.events(track_slug))
+
+    def fetch_event(self, track_slug: str, event_id: int) -> EventDetail:
+        return self._parse(
+            parse_event, valid_slug(track_slug), event_id, url=self.urls.event(track_slug, event_id)
+        )
+
+    def fetch_race(self, track_slug: str, race_id: int) -> RaceResult:
+        return self._parse(parse_race, race_id, url=self.urls.race(track_slug, race_id))
+
+    def fetch_entry_list(self, track_slug: str, event_id: int) -> EntryList | None:
+        url = self.urls.entry_list(track_slug, event_id)
+        text = self.client.get_text(url, not_found_ok=True)
+        if text is None:
+            return None
+        started = time.perf_counter()
+        try:
+            entries = parse_entry_list(text, event_id, url=url)
+        finally:
+            self.stats.parse_seconds += time.perf_counter() - started
+        return entries if entries.entries else None

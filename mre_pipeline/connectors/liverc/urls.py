@@ -1,0 +1,49 @@
+"""Every LiveRC URL, built from configuration and validated ids; hrefs from pages are never followed."""
+
+from __future__ import annotations
+
+import re
+
+from mre_pipeline.connectors.errors import InvalidIdentifierError
+from mre_pipeline.connectors.liverc.config import LiveRCConfig
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def valid_slug(slug: str) -> str:
+    canonical = (slug or "").strip().lower()
+    if not _SLUG.match(canonical):
+        raise InvalidIdentifierError(f"{slug!r} is not a LiveRC track slug (letters, digits and '-' only)")
+    return canonical
+
+
+def valid_id(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidIdentifierError(f"{what} must be a positive integer, got {value!r}")
+    return value
+
+
+class LiveRCUrls:
+    def __init__(self, config: LiveRCConfig):
+        self.config = config
+
+    def catalogue(self) -> str:
+        return self.config.catalogue_url
+
+    def track_base(self, slug: str) -> str:
+        return self.config.track_url_template.format(slug=valid_slug(slug)).rstrip("/")
+
+    def events(self, slug: str) -> str:
+        return f"{self.track_base(slug)}/events/"
+
+    def _results(self, slug: str, page: str, object_id: int, what: str) -> str:
+        return f"{self.track_base(slug)}/results/?p={page}&id={valid_id(object_id, what)}"
+
+    def event(self, slug: str, event_id: int) -> str:
+        return self._results(slug, "view_event", event_id, "event id")
+
+    def race(self, slug: str, race_id: int) -> str:
+        return self._results(slug, "view_race_result", race_id, "race id")
+
+    def entry_list(self, slug: str, event_id: int) -> str:
+        return self._results(slug, "view_entry_list", event_id, "event id")
