@@ -54,7 +54,7 @@ def test_check_constraints_reject_bad_rows(clean_warehouse: sa.Engine) -> None:
         conn.exec_driver_sql("INSERT INTO mre.tracks (slug, name) VALUES ('t1', 'T')")
         conn.exec_driver_sql(
             "INSERT INTO mre.events (source_event_id, track_id, name, start_date, end_date) "
-            "VALUES (1, 1, 'E', '2025-01-01', '2025-01-01')"
+            "SELECT 1, track_id, 'E', '2025-01-01', '2025-01-01' FROM mre.tracks"
         )
     bad = [
         "INSERT INTO mre.tracks (slug, name) VALUES ('Bad/Slug', 'x')",
