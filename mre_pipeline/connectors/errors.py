@@ -11,6 +11,10 @@ class ScrapingDisabledError(ConnectorError):
     """The kill switch (MRE_SCRAPE_ENABLED=0) is off: no request was made."""
 
 
+class ConfigurationError(ConnectorError, ValueError):
+    """A connector setting (URL template, interval, ...) is invalid; raised before any request."""
+
+
 class InvalidIdentifierError(ConnectorError):
     """A slug or id failed validation before any URL was built."""
 

@@ -28,7 +28,10 @@ from mre_pipeline.connectors.errors import (
 )
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+def is_retryable_status(status: int) -> bool:
+    """429 and every 5xx are worth another try; other 4xx are final."""
+    return status == 429 or 500 <= status < 600
 
 
 class _Retryable(SourceHttpError):
@@ -49,6 +52,13 @@ def _retry_after_seconds(value: str | None, now: float) -> float | None:
         return max(parsedate_to_datetime(value).timestamp() - now, 0.0)
     except (TypeError, ValueError):
         return None
+
+
+def _same_host(final_url: str | None, requested: str) -> bool:
+    if not final_url:
+        return True
+    final, asked = urlsplit(final_url), urlsplit(requested)
+    return (final.hostname or "").lower() == (asked.hostname or "").lower() and final.port == asked.port
 
 
 class PoliteHttpClient:
@@ -79,17 +89,27 @@ class PoliteHttpClient:
     # -- politeness ---------------------------------------------------------------------------------
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
-            self.stats.wait_seconds += seconds
+            with self._lock:
+                self.stats.wait_seconds += seconds
             self.sleep(seconds)
 
     def _pace(self, host: str) -> None:
-        """Sleep until ``min_interval_s`` has passed since the last request to ``host``."""
+        """Sleep until ``min_interval_s`` has passed since the last request to ``host``.
+
+        Each caller reserves its slot under the lock and sleeps outside it, so threads fetching from other
+        hosts never wait behind this one, and two threads on one host still keep the interval.
+        """
         with self._lock:
-            last = self._last_request.get(host)
             now = self.clock()
-            if last is not None:
-                self._wait(last + self.config.min_interval_s - now)
-            self._last_request[host] = self.clock()
+            last = self._last_request.get(host)
+            slot = now if last is None else max(now, last + self.config.min_interval_s)
+            self._last_request[host] = slot
+        self._wait(slot - now)
+
+    def _mark_done(self, host: str) -> None:
+        """Count the interval from the end of a response, so the host sees the full gap between requests."""
+        with self._lock:
+            self._last_request[host] = max(self._last_request.get(host, 0.0), self.clock())
 
     def _check_enabled(self, url: str) -> None:
         if not self.config.scrape_enabled:
@@ -147,7 +167,8 @@ class PoliteHttpClient:
             return backoff
 
         def before_sleep(state: RetryCallState) -> None:
-            self.stats.retries += 1
+            with self._lock:
+                self.stats.retries += 1
 
         retrying = Retrying(
             stop=stop_after_attempt(self.config.max_retries + 1),
@@ -168,18 +189,23 @@ class PoliteHttpClient:
         host = (urlsplit(url).hostname or "").lower()
         self._pace(host)
         started = self.clock()
-        self.stats.requests += 1
+        with self._lock:
+            self.stats.requests += 1
         try:
             response = self.session.get(url, timeout=self.config.timeout_s, stream=True, allow_redirects=True)
         except requests.Timeout as exc:
+            self._mark_done(host)
             raise _Retryable(url, None, f"timed out after {self.config.timeout_s:g} s") from exc
         except requests.ConnectionError as exc:
+            self._mark_done(host)
             raise _Retryable(url, None, f"connection failed ({type(exc).__name__})") from exc
         except requests.RequestException as exc:
             raise SourceHttpError(url, None, f"request failed ({type(exc).__name__}: {exc})") from exc
         try:
             status = response.status_code
-            if status in RETRY_STATUSES:
+            if not _same_host(response.url, url):  # a redirect must not steer us to another host
+                raise SourceHttpError(url, status, f"redirected off-host to {response.url}")
+            if is_retryable_status(status):
                 retry_after = _retry_after_seconds(response.headers.get("Retry-After"), self.wall_clock())
                 raise _Retryable(url, status, f"HTTP {status}", retry_after)
             if status in allow_statuses:
@@ -190,6 +216,7 @@ class PoliteHttpClient:
         finally:
             response.close()
             self.stats.fetch_seconds += self.clock() - started
+            self._mark_done(host)
         encoding = (
             response.encoding if response.encoding and response.encoding.lower() != "iso-8859-1" else "utf-8"
         )

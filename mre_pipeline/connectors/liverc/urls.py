@@ -7,23 +7,29 @@ import re
 from mre_pipeline.connectors.errors import InvalidIdentifierError
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 def valid_slug(slug: str) -> str:
-    canonical = (slug or "").strip().lower()
-    if not _SLUG.match(canonical):
+    """The canonical (lower-case) slug; anything that could change the host or path is refused."""
+    if not isinstance(slug, str):
+        raise InvalidIdentifierError(f"a track slug must be a string, got {slug!r}")
+    canonical = slug.lower()
+    if not _SLUG.fullmatch(canonical):
         raise InvalidIdentifierError(f"{slug!r} is not a LiveRC track slug (letters, digits and '-' only)")
     return canonical
 
 
 def valid_id(value: int, what: str) -> int:
+    """A positive int (bools and numeric strings are refused: ids come typed from parsers or callers)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidIdentifierError(f"{what} must be a positive integer, got {value!r}")
     return value
 
 
 class LiveRCUrls:
+    """Build page URLs from configuration only: ids go in, validated; nothing is taken from a page."""
+
     def __init__(self, config: LiveRCConfig):
         self.config = config
 
@@ -31,7 +37,7 @@ class LiveRCUrls:
         return self.config.catalogue_url
 
     def track_base(self, slug: str) -> str:
-        return self.config.track_url_template.format(slug=valid_slug(slug)).rstrip("/")
+        return self.config.track_url_template.replace("{slug}", valid_slug(slug)).rstrip("/")
 
     def events(self, slug: str) -> str:
         return f"{self.track_base(slug)}/events/"
