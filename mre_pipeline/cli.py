@@ -81,6 +81,8 @@ def cmd_request(args: argparse.Namespace) -> int:
     engine = _warehouse_engine()
     if args.action == "status":
         return _print_status(engine, args.id, args.limit)
+    if args.action == "discover" and args.date_from and args.date_to and args.date_to < args.date_from:
+        raise CliError("--to is before --from")
     with engine.begin() as conn:
         if args.action == "discover":
             request_id = queue.insert_request(

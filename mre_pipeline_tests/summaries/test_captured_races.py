@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mre_pipeline.summaries.coaching_queries import (
+from mre_pipeline.warehouse.coaching_queries import (
     CONSISTENCY_BY_YEAR,
     LAP_TIME_DROP_OFF,
     VERSUS_LEADER_OPENING,

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from mre_pipeline import settings
-from mre_pipeline.summaries.coaching_queries import (
+from mre_pipeline.warehouse.coaching_queries import (
     COACHING_QUERIES,
     CONSISTENCY_BY_YEAR,
     LAP_TIME_DROP_OFF,
