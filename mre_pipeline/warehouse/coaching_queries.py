@@ -1,4 +1,4 @@
-"""The SQL behind the three coaching questions, importable by the coach and quoted in docs/analysts.md.
+"""The SQL behind the three coaching questions, importable by the coach and quoted in the README (For analysts).
 
 Placeholders are named (``:source_race_id``); bind them with ``sqlalchemy.text`` (psql users: ``\\set``
 the variables and quote the text one as ``:'track_slug'``). A test runs each query against ingested

@@ -225,7 +225,7 @@ def test_rebuild_is_idempotent(built: sa.Engine, summaries_db: str) -> None:
 
 
 def test_coaching_queries_are_documented_verbatim() -> None:
-    doc = (settings.PROJECT_ROOT / "docs" / "analysts.md").read_text()
+    doc = (settings.PROJECT_ROOT / "README.md").read_text()
     for name, sql in COACHING_QUERIES.items():
         assert sql in doc, name
 
