@@ -2,7 +2,9 @@
 
 LiveRC serves single-quoted JS with ``\\'`` escapes and a trailing ``;``; copies saved through a formatter
 have unquoted keys, double quotes and trailing commas. Each block is found by brace matching (never a
-non-greedy regex) and converted to JSON by one tokenising pass; json5 is the slow fallback.
+non-greedy regex: the formatted form has no ``;``). Decoding takes the cheapest correct route: the raw form
+without escapes is JSON once its quotes are swapped; anything else goes through one tokenising pass that
+rewrites JS literals as JSON; json5 is the slow last resort.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from typing import Any
 
 import json5
 
-_START = re.compile(r"racerLaps\s*\[\s*['\"]?(\d+)['\"]?\s*\]\s*=\s*\{")
+_START = re.compile(r"racerLaps\s*\[\s*['\"]?(\d+)['\"]?\s*\]\s*=\s*\{", re.ASCII)
+# Braces, and whole quoted strings (so braces inside names do not count).
+_SCAN = re.compile(r"""[{}]|'[^'\\]*(?:\\.[^'\\]*)*'|"[^"\\]*(?:\\.[^"\\]*)*\"""", re.S)
 _TOKEN = re.compile(
-    r"""'((?:[^'\\]|\\.)*)'|("(?:[^"\\]|\\.)*")|([A-Za-z_$][\w$]*)|(,(?=\s*[}\]]))""",
+    r"""'([^'\\]*(?:\\.[^'\\]*)*)'|("[^"\\]*(?:\\.[^"\\]*)*")|([A-Za-z_$][\w$]*)|(,(?=\s*[}\]]))""",
     re.S,
 )
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+MAX_DEPTH = 32
 
 
 class LapDataError(ValueError):
@@ -27,28 +33,24 @@ class LapDataError(ValueError):
 def _block_end(text: str, open_brace: int) -> int:
     """Index just past the brace matching ``text[open_brace]``, skipping quoted strings."""
     depth = 0
-    i = open_brace
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch in "'\"":
-            i += 1
-            while i < n and text[i] != ch:
-                i += 2 if text[i] == "\\" else 1
-        elif ch == "{":
+    for match in _SCAN.finditer(text, open_brace):
+        token = match.group()
+        if token == "{":
             depth += 1
-        elif ch == "}":
+            if depth > MAX_DEPTH:
+                raise LapDataError("racerLaps block nests too deeply")
+        elif token == "}":
             depth -= 1
             if depth == 0:
-                return i + 1
-        i += 1
+                return match.end()
     raise LapDataError("unterminated racerLaps block")
 
 
 def _token_to_json(match: re.Match[str]) -> str:
     single, double, word, _comma = match.groups()
     if single is not None:
-        return '"' + single.replace("\\'", "'").replace('"', '\\"') + '"'
+        # JS escapes (\' and \") become the plain character, then the value is re-encoded for JSON.
+        return json.dumps(re.sub(r"\\(.)", r"\1", single, flags=re.S), ensure_ascii=False)
     if double is not None:
         return double
     if word is not None:
@@ -57,13 +59,21 @@ def _token_to_json(match: re.Match[str]) -> str:
 
 
 def decode_block(blob: str) -> dict[str, Any]:
-    try:
-        value = json.loads(_TOKEN.sub(_token_to_json, blob))
-    except ValueError:
+    """One ``{...}`` JS object literal (raw or formatted) as a dict."""
+    value: Any = None
+    if '"' not in blob and "\\" not in blob:  # LiveRC's raw form: quotes and trailing commas differ
         try:
-            value = json5.loads(blob)
-        except ValueError as exc:
-            raise LapDataError(f"racerLaps block is not a JS object literal: {exc}") from exc
+            value = json.loads(_TRAILING_COMMA.sub(r"\1", blob.replace("'", '"')))
+        except ValueError:
+            value = None
+    if value is None:
+        try:
+            value = json.loads(_TOKEN.sub(_token_to_json, blob))
+        except (ValueError, RecursionError):
+            try:
+                value = json5.loads(blob)
+            except (ValueError, RecursionError, TypeError, IndexError) as exc:
+                raise LapDataError(f"racerLaps block is not a JS object literal: {exc}") from exc
     if not isinstance(value, dict):
         raise LapDataError("racerLaps block is not an object")
     return value
@@ -72,8 +82,12 @@ def decode_block(blob: str) -> dict[str, Any]:
 def extract_racer_laps(html: str) -> dict[int, dict[str, Any]]:
     """Driver id -> decoded block, in page order (finishing order on LiveRC)."""
     blocks: dict[int, dict[str, Any]] = {}
-    for match in _START.finditer(html):
+    position = 0
+    while True:
+        match = _START.search(html, position)
+        if match is None:
+            return blocks
         start = match.end() - 1
         end = _block_end(html, start)
         blocks[int(match.group(1))] = decode_block(html[start:end])
-    return blocks
+        position = end

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 
-from bs4 import Tag
+from lxml.html import HtmlElement
 
+_DURATION = re.compile(r"(?:\d+:){0,2}\d+(?:\.\d+)?", re.ASCII)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
 _LAPS_TIME = re.compile(r"^\s*(\d+)\s*/\s*((?:\d+:){0,2}\d+(?:\.\d+)?)")
 
 
@@ -15,30 +17,38 @@ def clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def text_without_hidden(cell: Tag) -> str:
+def _is_hidden(node: HtmlElement) -> bool:
+    return "hidden" in (node.get("class") or "").split()
+
+
+def _visible_parts(node: HtmlElement, parts: list[str]) -> None:
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        if isinstance(child.tag, str) and not _is_hidden(child):  # comments have a non-str tag
+            _visible_parts(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def text_without_hidden(cell: HtmlElement) -> str:
     """Visible text of a cell, without the ``.hidden`` sort-key element DataTables puts first."""
-    parts = []
-    for node in cell.descendants:
-        if isinstance(node, str) and not _inside_hidden(node, cell):
-            parts.append(node)
+    parts: list[str] = []
+    _visible_parts(cell, parts)
     return clean("".join(parts))
 
 
-def _inside_hidden(node, stop: Tag) -> bool:
-    parent = node.parent
-    while parent is not None and parent is not stop:
-        if "hidden" in (parent.get("class") or []):
-            return True
-        parent = parent.parent
-    return False
+def text_of(node: HtmlElement | None) -> str:
+    """All text of an element, whitespace-normalised ("" for None)."""
+    return clean(node.text_content()) if node is not None else ""
 
 
-def hidden_value(cell: Tag) -> str | None:
+def hidden_value(cell: HtmlElement) -> str | None:
     """The machine value of the cell's ``.hidden`` sort key, or None when absent or empty."""
-    hidden = cell.find(class_="hidden")
-    if hidden is None:
-        return None
-    return clean(hidden.get_text()) or None
+    for node in cell.iter():
+        if isinstance(node.tag, str) and node is not cell and _is_hidden(node):
+            return clean(node.text_content()) or None
+    return None
 
 
 def duration_seconds(text: str | None) -> float | None:
@@ -46,11 +56,10 @@ def duration_seconds(text: str | None) -> float | None:
     value = clean(text)
     if not value:
         return None
-    parts = value.split(":")
-    if len(parts) > 3:
+    if not _DURATION.fullmatch(value):
         raise ValueError(f"not a duration: {text!r}")
     seconds = 0.0
-    for part in parts:
+    for part in value.split(":"):
         seconds = seconds * 60 + float(part)
     return round(seconds, 3)
 
@@ -69,13 +78,23 @@ def laps_and_time(text: str | None) -> tuple[int, float | None]:
 
 
 def optional_float(text: str | None) -> float | None:
+    """``92.82%`` -> 92.82, ``4,129`` -> 4129.0, blank -> None; anything else is an error."""
     value = clean(text).rstrip("%").replace(",", "")
-    return float(value) if value else None
+    if not value:
+        return None
+    if not _NUMBER.fullmatch(value):
+        raise ValueError(f"not a number: {text!r}")
+    return float(value)
 
 
 def optional_int(text: str | None) -> int | None:
+    """``6,753,663`` -> 6753663, blank -> None."""
     value = clean(text).replace(",", "")
-    return int(value) if value else None
+    if not value:
+        return None
+    if not value.isdecimal() or not value.isascii():
+        raise ValueError(f"not a whole number: {text!r}")
+    return int(value)
 
 
 def count(text: str | None) -> int:

@@ -4,52 +4,72 @@ from __future__ import annotations
 
 import re
 
-from mre_pipeline.connectors.liverc.pages.common import Missing, guarded, require, soup_of
-from mre_pipeline.connectors.liverc.values import clean
+from mre_pipeline.connectors.liverc.pages.common import (
+    Missing,
+    child_cells,
+    document,
+    first,
+    guarded,
+    has_class,
+    require,
+    xpath,
+)
+from mre_pipeline.connectors.liverc.values import clean, text_of
 from mre_pipeline.connectors.records import TrackRecord
 
-_SLUG = re.compile(r"^(?:https?:)?//([^./]+)\.liverc\.com(?:/|$)", re.I)
+# The slug is the first label of the host; slugs are validated like every other slug (lower-cased).
+_SLUG = re.compile(r"^(?:https?:)?//([a-z0-9][a-z0-9-]{0,62})\.liverc\.com(?::\d+)?(?:/|$)", re.I | re.ASCII)
 SOURCE = "liverc"
+_TABLE = xpath(f"//table[{has_class('track_list')}]")
+_ROWS = xpath("./tbody/tr")
+_LINK = xpath(".//a[@href]")
+_INDENT = xpath(f".//div[{has_class('indent')}]")
+_WHEN = xpath(".//small/small | .//small")
+
+
+def _activity(icons: set[str]) -> str:
+    if "status_2" in icons:
+        return "racing"
+    if "status_1" in icons:
+        return "practice"
+    return "idle"
 
 
 @guarded("catalogue")
 def parse_catalogue(html: str | bytes, *, url: str | None = None) -> list[TrackRecord]:
-    soup = soup_of(html)
-    table = require(soup.select_one("table.track_list"), "table.track_list")
+    """All tracks in page order (activity group, then recency); duplicate slugs keep their first row."""
+    root = document(html)
+    table = require(first(_TABLE(root)), "table.track_list")
     tracks: dict[str, TrackRecord] = {}
-    for row in table.select("tbody > tr"):
-        cells = row.find_all("td", recursive=False)
+    for row in _ROWS(table):
+        cells = child_cells(row)
         if len(cells) < 2:
             raise Missing(f"catalogue row with {len(cells)} cells")
         status, name_cell = cells[0], cells[1]
-        link = require(name_cell.find("a", href=True), "track link in catalogue row")
-        match = _SLUG.match(link["href"].strip())
+        link = require(first(_LINK(name_cell)), "track link in catalogue row")
+        href = link.get("href", "").strip()
+        match = _SLUG.match(href)
         if not match:
-            raise Missing(f"track slug in link {link['href']!r}")
+            raise Missing(f"track slug in link {href!r}")
         slug = match.group(1).lower()
-        name = clean((link.find("strong") or link).get_text())
+        strong = first(link.xpath(".//strong"))
+        name = text_of(strong if strong is not None else link)
         if not name:
             raise Missing(f"name of track {slug}")
-        icons = " ".join(" ".join(i.get("class") or []) for i in status.find_all("i"))
-        if "status_2" in icons:
-            activity = "racing"
-        elif "status_1" in icons:
-            activity = "practice"
-        else:
-            activity = "idle"
-        indent = name_cell.select_one("div.indent")
-        smalls = status.select("small small") or status.select("small")
+        icons = {c for i in status.iter("i") for c in (i.get("class") or "").split()}
+        indent = first(_INDENT(name_cell))
+        smalls = _WHEN(status)
         tracks.setdefault(
             slug,
             TrackRecord(
                 source=SOURCE,
                 slug=slug,
                 name=name,
-                activity=activity,
+                activity=_activity(icons),
                 has_live_video="status_video_1" in icons,
                 featured="status_featured" in icons,
-                current_event_name=clean(indent.get_text()) or None if indent is not None else None,
-                last_activity_text=clean(smalls[-1].get_text()) or None if smalls else None,
+                current_event_name=text_of(indent) or None,
+                last_activity_text=clean(smalls[-1].text_content()) or None if smalls else None,
             ),
         )
     if not tracks:

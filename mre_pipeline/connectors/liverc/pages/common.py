@@ -1,4 +1,9 @@
-"""What every page parser shares: the soup, the breadcrumb, and the guard that types every failure."""
+"""What every page parser shares: the lxml document, class selectors, the breadcrumb, and the guard that
+turns every failure into a typed PageFormatError.
+
+lxml is used directly (no BeautifulSoup): it parses the 615 KB catalogue in a few milliseconds, where a
+full soup takes hundreds.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
 
 from mre_pipeline.connectors.errors import ConnectorError, PageFormatError
 from mre_pipeline.connectors.liverc.values import clean
@@ -36,7 +43,17 @@ def guarded(page_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 raise
             except Missing as exc:
                 raise PageFormatError(page_type, url, str(exc)) from None
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            except (
+                ValueError,
+                TypeError,
+                KeyError,
+                IndexError,
+                AttributeError,
+                RecursionError,
+                OverflowError,
+                UnicodeError,
+                etree.LxmlError,
+            ) as exc:
                 raise PageFormatError(
                     page_type, url, f"unexpected content ({type(exc).__name__}: {exc})"
                 ) from None
@@ -46,28 +63,66 @@ def guarded(page_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return wrap
 
 
-def soup_of(html: str | bytes) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml")
+def as_text(html: str | bytes) -> str:
+    """Pages are UTF-8; undecodable bytes become U+FFFD rather than an error."""
+    text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    return text.replace("\x00", "") if "\x00" in text else text
 
 
-def require(node: Tag | None, what: str) -> Tag:
+def document(html: str | bytes) -> HtmlElement:
+    """The ``<html>`` root of a page (lxml recovers from broken markup the way browsers do)."""
+    text = as_text(html)
+    if not text.strip():
+        raise Missing("page content (the page is empty)")
+    try:
+        return lxml.html.document_fromstring(text)
+    except ValueError:  # e.g. an XML encoding declaration in a str: parse the bytes instead
+        try:
+            return lxml.html.document_fromstring(text.encode("utf-8"))
+        except (etree.ParserError, ValueError) as exc:
+            raise Missing(f"parsable HTML ({exc})") from None
+    except etree.ParserError as exc:
+        raise Missing(f"parsable HTML ({exc})") from None
+
+
+def has_class(name: str) -> str:
+    """XPath predicate body: the element's class list contains ``name``."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def xpath(expression: str) -> etree.XPath:
+    return etree.XPath(expression)
+
+
+def first(nodes: list) -> HtmlElement | None:
+    return nodes[0] if nodes else None
+
+
+def require(node: HtmlElement | None, what: str) -> HtmlElement:
     if node is None:
         raise Missing(f"missing {what}")
     return node
 
 
-def heading(soup: BeautifulSoup, tag: str) -> str | None:
+def child_cells(row: HtmlElement, tag: str = "td") -> list[HtmlElement]:
+    return [c for c in row if c.tag == tag]
+
+
+_HEADINGS = {tag: xpath(f"//{tag}[{has_class('page-header')}]") for tag in ("h1", "h3", "h5")}
+
+
+def heading(root: HtmlElement, tag: str) -> str | None:
     """Breadcrumb heading text (``h1``/``h3``/``h5`` ``.page-header``) without its icon."""
-    node = soup.select_one(f"{tag}.page-header")
-    return clean(node.get_text()) or None if node is not None else None
+    node = first(_HEADINGS[tag](root))
+    return clean(node.text_content()) or None if node is not None else None
 
 
 def query_id(href: str | None, page: str) -> int | None:
     """The ``id`` of a ``/results/?p=<page>&id=<n>`` link, in any parameter order or encoding."""
     if not href:
         return None
-    query = parse_qs(urlsplit(href).query)
+    query = parse_qs(urlsplit(href.strip()).query)
     if query.get("p", [None])[0] != page:
         return None
-    raw = query.get("id", [""])[0]
-    return int(raw) if raw.isdigit() else None
+    raw = query.get("id", [""])[0].strip()
+    return int(raw) if raw.isdecimal() and raw.isascii() and len(raw) < 19 else None

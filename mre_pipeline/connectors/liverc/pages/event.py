@@ -4,16 +4,40 @@ from __future__ import annotations
 
 import re
 
-from bs4 import Tag
+from lxml.html import HtmlElement
 
-from mre_pipeline.connectors.liverc.pages.common import Missing, guarded, heading, query_id, soup_of
-from mre_pipeline.connectors.liverc.values import clean, optional_int, parse_completed, parse_day_range
+from mre_pipeline.connectors.liverc.pages.common import (
+    Missing,
+    child_cells,
+    document,
+    first,
+    guarded,
+    has_class,
+    heading,
+    query_id,
+    xpath,
+)
+from mre_pipeline.connectors.liverc.values import (
+    clean,
+    optional_int,
+    parse_completed,
+    parse_day_range,
+    text_of,
+)
 from mre_pipeline.connectors.records import EventDetail, RaceSummary
 
 SOURCE = "liverc"
 # "Race 14: 1/8 Nitro Buggy (1/8 Nitro Buggy A-Main)"; heats nest parentheses, so match the outer pair.
-_LABEL = re.compile(r"^Race\s+(\d+)\s*:\s*(.*?)\s*\((.*)\)\s*$")
-_LABEL_BARE = re.compile(r"^Race\s+(\d+)\s*:\s*(.*)$")
+_LABEL = re.compile(r"^Race\s+(\d+)\s*:\s*(.*?)\s*\((.*)\)\s*$", re.ASCII)
+_LABEL_BARE = re.compile(r"^Race\s+(\d+)\s*:\s*(.*)$", re.ASCII)
+_TABLES = xpath(f"//table[{has_class('entry_list_data')}]")
+_TABLE_TITLE = xpath(f"./thead//span[{has_class('class_header')}]")
+_ROWS = xpath("./tbody/tr")
+_LINK = xpath(".//a[@href]")
+_ALL_LINKS = xpath("//a[@href]")
+_STATS_ROWS = xpath(f"//div[{has_class('col-lg-4')}]//table//tr")
+_ENTRIES = re.compile(r"Entries:\s*([\d,]+)", re.ASCII)
+_DRIVERS = re.compile(r"Drivers:\s*([\d,]+)", re.ASCII)
 
 
 def parse_race_label(label: str) -> tuple[int, str, str]:
@@ -28,69 +52,74 @@ def parse_race_label(label: str) -> tuple[int, str, str]:
     raise Missing(f"race label {text!r} is not 'Race <n>: <class> (<session>)'")
 
 
-def _race_results_table(soup) -> Tag | None:
-    for table in soup.select("table.entry_list_data"):
-        header = table.select_one("thead span.class_header")
-        if header is not None and clean(header.get_text()).lower() == "race results":
+def _race_results_table(root: HtmlElement) -> HtmlElement | None:
+    for table in _TABLES(root):
+        if text_of(first(_TABLE_TITLE(table))).lower() == "race results":
             return table
     return None
 
 
-def _stats(soup) -> dict[str, str]:
+def _stats(root: HtmlElement) -> dict[str, str]:
+    """The "Event Stats" card as label -> text (``<br />`` becomes a space)."""
     stats: dict[str, str] = {}
-    for row in soup.select("div.col-lg-4 table tr"):
+    for row in _STATS_ROWS(root):
         th, td = row.find("th"), row.find("td")
         if th is not None and td is not None:
-            stats[clean(th.get_text()).lower()] = td.get_text(" ")
+            stats[text_of(th).lower()] = clean(" ".join(td.itertext()))
     return stats
+
+
+def _races(table: HtmlElement) -> list[RaceSummary]:
+    races: list[RaceSummary] = []
+    section = ""
+    for row in _ROWS(table):
+        headers = child_cells(row, "th")
+        if headers:
+            section = text_of(headers[0])
+            continue
+        cells = child_cells(row)
+        link = first(_LINK(cells[0])) if cells else None
+        race_id = query_id(link.get("href"), "view_race_result") if link is not None else None
+        if race_id is None:
+            continue  # not yet run (heat-sheet link only): nothing to fetch
+        number, class_name, session = parse_race_label(link.text_content())
+        completed_text = text_of(cells[1]) if len(cells) > 1 else ""
+        races.append(
+            RaceSummary(
+                race_id=race_id,
+                section=section or "Races",
+                race_number=number,
+                class_name=class_name,
+                session_label=session,
+                completed_at=parse_completed(completed_text) if completed_text else None,
+                completed_text=completed_text or None,
+            )
+        )
+    return races
 
 
 @guarded("event")
 def parse_event(html: str | bytes, track_slug: str, event_id: int, *, url: str | None = None) -> EventDetail:
-    soup = soup_of(html)
-    name = heading(soup, "h3")
+    """Races in page order (sections newest first); an event with no results table has no races."""
+    root = document(html)
+    name = heading(root, "h3")
     if not name:
         raise Missing("event name (h3.page-header)")
-    date_text = heading(soup, "h5")
+    date_text = heading(root, "h5")
     start, end = parse_day_range(date_text) if date_text else (None, None)
-    races: list[RaceSummary] = []
-    table = _race_results_table(soup)
-    if table is not None:
-        section = ""
-        for row in table.select("tbody > tr"):
-            ths = row.find_all("th", recursive=False)
-            if ths:
-                section = clean(ths[0].get_text())
-                continue
-            cells = row.find_all("td", recursive=False)
-            link = cells[0].find("a", href=True) if cells else None
-            race_id = query_id(link["href"], "view_race_result") if link is not None else None
-            if race_id is None:
-                continue  # not yet run (heat-sheet link only): nothing to fetch
-            number, class_name, session = parse_race_label(link.get_text())
-            completed_text = clean(cells[1].get_text()) if len(cells) > 1 else ""
-            races.append(
-                RaceSummary(
-                    race_id=race_id,
-                    section=section or "Races",
-                    race_number=number,
-                    class_name=class_name,
-                    session_label=session,
-                    completed_at=parse_completed(completed_text) if completed_text else None,
-                    completed_text=completed_text or None,
-                )
-            )
-    entry_link = any(query_id(a["href"], "view_entry_list") for a in soup.find_all("a", href=True))
-    stats = _stats(soup)
-    registrations = clean(stats.get("registrations", ""))
-    entries = re.search(r"Entries:\s*([\d,]+)", registrations)
-    drivers = re.search(r"Drivers:\s*([\d,]+)", registrations)
+    table = _race_results_table(root)
+    races = _races(table) if table is not None else []
+    entry_link = any(query_id(a.get("href"), "view_entry_list") for a in _ALL_LINKS(root))
+    stats = _stats(root)
+    registrations = stats.get("registrations", "")
+    entries = _ENTRIES.search(registrations)
+    drivers = _DRIVERS.search(registrations)
     return EventDetail(
         source=SOURCE,
         track_slug=track_slug,
         event_id=event_id,
         name=name,
-        track_name=heading(soup, "h1"),
+        track_name=heading(root, "h1"),
         start_date=start,
         end_date=end,
         races=tuple(races),
@@ -98,5 +127,5 @@ def parse_event(html: str | bytes, track_slug: str, event_id: int, *, url: str |
         entries=optional_int(entries.group(1)) if entries else None,
         drivers=optional_int(drivers.group(1)) if drivers else None,
         total_race_laps=optional_int(stats.get("total race laps")),
-        race_track=clean(stats.get("race track")) or None,
+        race_track=stats.get("race track") or None,
     )

@@ -2,38 +2,52 @@
 
 from __future__ import annotations
 
-from mre_pipeline.connectors.liverc.pages.common import Missing, guarded, query_id, require, soup_of
+from mre_pipeline.connectors.liverc.pages.common import (
+    Missing,
+    child_cells,
+    document,
+    first,
+    guarded,
+    query_id,
+    require,
+    xpath,
+)
 from mre_pipeline.connectors.liverc.values import (
-    clean,
     hidden_value,
     optional_int,
     parse_day_range,
     parse_sort_datetime,
+    text_of,
     text_without_hidden,
 )
 from mre_pipeline.connectors.records import EventSummary
 
 SOURCE = "liverc"
+_TABLE = xpath("//table[@id='events']")
+_ROWS = xpath("./tbody/tr")
+_LINK = xpath(".//a[@href]")
 
 
 @guarded("events")
 def parse_events(html: str | bytes, track_slug: str, *, url: str | None = None) -> list[EventSummary]:
-    soup = soup_of(html)
-    table = require(soup.select_one("table#events"), "table#events")
+    """Events in page order (start date descending); dates from the visible text, time from the sort key."""
+    root = document(html)
+    table = require(first(_TABLE(root)), "table#events")
     events: dict[int, EventSummary] = {}
-    for row in table.select("tbody > tr"):
-        cells = row.find_all("td", recursive=False)
-        if len(cells) == 1 and not cells[0].find("a"):
+    for row in _ROWS(table):
+        cells = child_cells(row)
+        if len(cells) == 1 and not _LINK(cells[0]):
             continue  # DataTables' "No data available" row
         if len(cells) < 2:
             raise Missing(f"event row with {len(cells)} cells")
-        link = require(cells[0].find("a", href=True), "event link")
-        event_id = query_id(link["href"], "view_event")
+        link = require(first(_LINK(cells[0])), "event link")
+        event_id = query_id(link.get("href"), "view_event")
         if event_id is None:
-            raise Missing(f"event id in link {link['href']!r}")
-        name = clean(link.get_text())
-        visible = text_without_hidden(cells[1])
-        start, end = parse_day_range(visible)
+            raise Missing(f"event id in link {link.get('href')!r}")
+        name = text_of(link)
+        if not name:
+            raise Missing(f"name of event {event_id}")
+        start, end = parse_day_range(text_without_hidden(cells[1]))
         start_time = None
         sort_key = hidden_value(cells[1])
         if sort_key:
@@ -49,8 +63,8 @@ def parse_events(html: str | bytes, track_slug: str, *, url: str | None = None) 
                 start_date=start,
                 end_date=end,
                 start_time=start_time,
-                entries=optional_int(cells[2].get_text()) if len(cells) > 2 else None,
-                drivers=optional_int(cells[3].get_text()) if len(cells) > 3 else None,
+                entries=optional_int(cells[2].text_content()) if len(cells) > 2 else None,
+                drivers=optional_int(cells[3].text_content()) if len(cells) > 3 else None,
             ),
         )
     return list(events.values())

@@ -1,16 +1,28 @@
 """Race result, ``/results/?p=view_race_result&id=<raceId>``: the results table plus inline lap data.
 
 The table gives positions, car numbers, Laps/Time and LiveRC's published statistics; ``racerLaps`` gives
-every lap (lap 0 is the grid marker, not a lap) and the only id of a non-starter, matched by name.
+every lap (lap 0 is the grid marker, not a lap, but its position is the grid slot) and the only id of a
+non-starter, matched by name. Statistics are stored as LiveRC published them (the 3-decimal racerLaps
+figures when present, else the table's): LiveRC sometimes leaves lap 1 out of them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bs4 import Tag
+from lxml.html import HtmlElement
 
-from mre_pipeline.connectors.liverc.pages.common import Missing, guarded, require, soup_of
+from mre_pipeline.connectors.liverc.pages.common import (
+    Missing,
+    as_text,
+    child_cells,
+    document,
+    first,
+    guarded,
+    has_class,
+    require,
+    xpath,
+)
 from mre_pipeline.connectors.liverc.racer_laps import LapDataError, extract_racer_laps
 from mre_pipeline.connectors.liverc.values import (
     clean,
@@ -19,6 +31,7 @@ from mre_pipeline.connectors.liverc.values import (
     laps_and_time,
     optional_float,
     optional_int,
+    text_of,
     text_without_hidden,
 )
 from mre_pipeline.connectors.records import DriverResult, LapRecord, RaceResult
@@ -44,58 +57,111 @@ _TABLE_STATS = {
     "std. deviation": "std_deviation_s",
     "consistency": "consistency_pct",
 }
+_TABLE = xpath(f"//table[{has_class('race_result')}]")
+_HEAD_ROWS = xpath("./thead/tr")
+_BODY_ROWS = xpath("./tbody/tr[td]")
+_DRIVER_LINK = xpath(".//a[@data-driver-id]")
+_NAME = xpath(f".//span[{has_class('driver_name')}]")
+_CAR = xpath(f".//span[{has_class('car_num')}]")
+_CLASS_HEADER = xpath(f".//span[{has_class('class_header')}]")
+_SUB_HEADERS = xpath(f".//span[{has_class('class_sub_header')}]")
+_RACE_NUM = xpath(f".//div[{has_class('race_num')}]")
 
 
 def _name_key(name: str) -> str:
     return clean(name).upper()
 
 
-def _columns(table: Tag) -> dict[str, int]:
-    rows = table.select("thead > tr")
+def _columns(table: HtmlElement) -> dict[str, int]:
+    rows = _HEAD_ROWS(table)
     if not rows:
         raise Missing("results table header")
-    headers = [clean(th.get_text()).lower() for th in rows[-1].find_all("th")]
+    headers = [text_of(th).lower() for th in child_cells(rows[-1], "th")]
     return {h: i for i, h in enumerate(headers)}
 
 
-def _cell_seconds(cell: Tag) -> float | None:
+def _cell_seconds(cell: HtmlElement) -> float | None:
     hidden = hidden_value(cell)
     if hidden is not None:
         return optional_float(hidden)
-    return duration_seconds(text_without_hidden(cell).rstrip("%")) if text_without_hidden(cell) else None
+    visible = text_without_hidden(cell).rstrip("%")
+    return duration_seconds(visible) if visible else None
+
+
+def _position(value: object) -> int | None:
+    number = optional_int(str(value or ""))
+    return number if number else None
 
 
 def _laps(block: dict[str, Any] | None) -> tuple[tuple[LapRecord, ...], int | None]:
+    """Timed laps (lap 0 dropped) and the grid slot that lap 0 carries."""
     if not block:
         return (), None
+    raw_laps = block.get("laps") or []
+    if not isinstance(raw_laps, list):
+        raise Missing("racerLaps 'laps' is not a list")
     laps: list[LapRecord] = []
     grid = None
-    for raw in block.get("laps") or []:
+    for raw in raw_laps:
+        if not isinstance(raw, dict):
+            raise Missing("a racerLaps lap that is not an object")
         number = int(str(raw.get("lapNum", "")).strip())
-        position = optional_int(str(raw.get("pos", "")))
         if number == 0:
-            grid = position if position and position > 0 else None
+            grid = _position(raw.get("pos"))
             continue
+        if number < 0:
+            raise Missing(f"lap number {number}")
+        lap_time = optional_float(str(raw.get("time", "")))
+        if lap_time is None:
+            raise Missing(f"time of lap {number}")
         laps.append(
             LapRecord(
                 lap_number=number,
-                lap_time_s=float(str(raw.get("time", "")).strip()),
-                position=position if position and position > 0 else None,
+                lap_time_s=lap_time,
+                position=_position(raw.get("pos")),
                 pace=clean(str(raw.get("pace", ""))) or None,
             )
         )
     return tuple(laps), grid
 
 
-def _header_text(table: Tag, selector: str) -> list[str]:
-    return [clean(n.get_text()) for n in table.select(selector)]
+def _driver_ids(rows: list[HtmlElement], blocks: dict[int, dict[str, Any]]) -> list[int]:
+    """Each row's driver id: ``data-driver-id``, else (a non-starter) the one racerLaps key with its name."""
+    explicit: list[int | None] = []
+    for row in rows:
+        link = first(_DRIVER_LINK(row))
+        raw = (link.get("data-driver-id") or "").strip() if link is not None else ""
+        explicit.append(int(raw) if raw.isdecimal() and raw.isascii() else None)
+    claimed = {i for i in explicit if i is not None}
+    by_name: dict[str, list[int]] = {}
+    for driver_id, block in blocks.items():
+        if driver_id not in claimed:
+            by_name.setdefault(_name_key(str(block.get("driverName", ""))), []).append(driver_id)
+    ids: list[int] = []
+    for row, driver_id in zip(rows, explicit, strict=True):
+        if driver_id is None:
+            name = _row_name(row)
+            candidates = by_name.get(_name_key(name), [])
+            if len(candidates) != 1:
+                raise Missing(
+                    f"driver id for {name!r} (no data-driver-id and {len(candidates)} unclaimed lap-data blocks)"
+                )
+            driver_id = candidates.pop()
+        ids.append(driver_id)
+    return ids
+
+
+def _row_name(row: HtmlElement) -> str:
+    node = first(_NAME(row))
+    return text_of(node)
 
 
 @guarded("race")
 def parse_race(html: str | bytes, race_id: int, *, url: str | None = None) -> RaceResult:
-    text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
-    soup = soup_of(text)
-    table = require(soup.select_one("table.race_result"), "results table (table.race_result)")
+    """Drivers in finishing order, each with LiveRC's published figures and their laps."""
+    text = as_text(html)
+    root = document(text)
+    table = require(first(_TABLE(root)), "results table (table.race_result)")
     columns = _columns(table)
     for needed in ("pos", "driver", "laps/time"):
         if needed not in columns:
@@ -104,70 +170,47 @@ def parse_race(html: str | bytes, race_id: int, *, url: str | None = None) -> Ra
         blocks = extract_racer_laps(text)
     except LapDataError as exc:
         raise Missing(f"lap data (racerLaps): {exc}") from None
-    by_name: dict[str, list[int]] = {}
-    for driver_id, block in blocks.items():
-        by_name.setdefault(_name_key(str(block.get("driverName", ""))), []).append(driver_id)
 
-    rows = [r for r in table.select("tbody > tr") if r.find("td")]
-    claimed = set()
-    for row in rows:
-        link = row.select_one("a[data-driver-id]")
-        if link is not None and str(link["data-driver-id"]).strip().isdigit():
-            claimed.add(int(link["data-driver-id"]))
-
+    rows = _BODY_ROWS(table)
+    ids = _driver_ids(rows, blocks)
     drivers: list[DriverResult] = []
-    for index, row in enumerate(rows):
-        cells = row.find_all("td", recursive=False)
+    for index, (row, driver_id) in enumerate(zip(rows, ids, strict=True)):
+        cells = child_cells(row)
         if len(cells) < len(columns):
             raise Missing(f"cells in results row {index + 1} ({len(cells)} of {len(columns)})")
 
-        def cell(name: str, cells: list[Tag] = cells) -> Tag | None:
+        def cell(name: str, cells: list[HtmlElement] = cells) -> HtmlElement | None:
             i = columns.get(name)
             return cells[i] if i is not None else None
 
-        driver_cell = cell("driver")
-        name_node = driver_cell.select_one("span.driver_name")
-        name = clean(name_node.get_text()) if name_node is not None else text_without_hidden(driver_cell)
+        driver_cell = cells[columns["driver"]]
+        name = _row_name(row) or text_without_hidden(driver_cell)
         if not name:
             raise Missing(f"driver name in results row {index + 1}")
-        link = driver_cell.select_one("a[data-driver-id]")
-        raw_id = str(link["data-driver-id"]).strip() if link is not None else ""
-        if raw_id.isdigit():
-            driver_id = int(raw_id)
-        else:  # non-starter: the id exists only as a racerLaps key; match it by name
-            candidates = [i for i in by_name.get(_name_key(name), []) if i not in claimed]
-            if len(candidates) != 1:
-                raise Missing(
-                    f"driver id for {name!r} (no data-driver-id and {len(candidates)} matching lap-data blocks)"
-                )
-            driver_id = candidates[0]
-            claimed.add(driver_id)
         block = blocks.get(driver_id)
         laps, grid = _laps(block)
-        laps_completed, total = laps_and_time(cell("laps/time").get_text())
-        car = driver_cell.select_one("span.car_num")
+        laps_completed, total = laps_and_time(cells[columns["laps/time"]].text_content())
         stats: dict[str, float | None] = {}
         for header, field in _TABLE_STATS.items():
             node = cell(header)
             stats[field] = _cell_seconds(node) if node is not None else None
         for key, field in _JS_STATS.items():
-            value = optional_float(str(block.get(key, ""))) if block else None
+            value = optional_float(str(block.get(key) or "")) if block else None
             if value is not None:
                 stats[field] = value
-        fastest_cell = cell("fastest lap")
         fastest_number = None
+        fastest_cell = cell("fastest lap")
         if fastest_cell is not None:
-            sup = fastest_cell.find("sup")
-            if sup is not None:
-                fastest_number = optional_int(sup.get_text())
-                sup.extract()
+            sup = fastest_cell.find(".//sup")
+            fastest_number = optional_int(sup.text_content()) if sup is not None else None
             if stats.get("fastest_lap_s") is None:
-                stats["fastest_lap_s"] = duration_seconds(text_without_hidden(fastest_cell))
-        position = optional_int(cell("pos").get_text())
+                visible = clean(fastest_cell.text or "")
+                stats["fastest_lap_s"] = duration_seconds(visible) if visible else None
+        position = optional_int(cells[columns["pos"]].text_content())
         if position is None:
             raise Missing(f"position of {name!r}")
-        qual = cell("qual")
-        behind = cell("behind")
+        qual, behind = cell("qual"), cell("behind")
+        car = first(_CAR(driver_cell))
         drivers.append(
             DriverResult(
                 driver_id=driver_id,
@@ -175,10 +218,10 @@ def parse_race(html: str | bytes, race_id: int, *, url: str | None = None) -> Ra
                 position=position,
                 laps_completed=laps_completed,
                 total_time_s=total,
-                car_number=clean(car.get_text()) or None if car is not None else None,
-                qual_position=optional_int(qual.get_text()) if qual is not None else None,
+                car_number=text_of(car) or None,
+                qual_position=optional_int(qual.text_content()) if qual is not None else None,
                 grid_position=grid,
-                behind_text=clean(behind.get_text()) or None if behind is not None else None,
+                behind_text=text_of(behind) or None,
                 fastest_lap_number=fastest_number,
                 laps=laps,
                 **stats,
@@ -186,18 +229,16 @@ def parse_race(html: str | bytes, race_id: int, *, url: str | None = None) -> Ra
         )
     if not drivers:
         raise Missing("driver rows in the results table")
-    header = table.select_one("span.class_header")
-    sub_headers = _header_text(table, "span.class_sub_header")
+    sub_headers = [text_of(n) for n in _SUB_HEADERS(table)]
     round_label = next(
-        (s.partition(":")[2].strip() for s in sub_headers if s.lower().startswith("round:")), None
+        (s.partition(":")[2].strip() for s in sub_headers if s.lower().startswith("round:")), ""
     )
-    length = next((s.partition(":")[2].strip() for s in sub_headers if s.lower().startswith("length:")), None)
-    race_num = table.select_one("div.race_num")
+    length = next((s.partition(":")[2].strip() for s in sub_headers if s.lower().startswith("length:")), "")
     return RaceResult(
         race_id=race_id,
-        class_header=clean(header.get_text()) or None if header is not None else None,
+        class_header=text_of(first(_CLASS_HEADER(table))) or None,
         round_label=round_label or None,
         length_label=length or None,
-        race_number=optional_int(race_num.get_text()) if race_num is not None else None,
+        race_number=optional_int(text_of(first(_RACE_NUM(table)))),
         drivers=tuple(drivers),
     )
