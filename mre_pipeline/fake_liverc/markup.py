@@ -112,7 +112,7 @@ def _lines(node: E | str, style: str, depth: int) -> list[str]:
     unit = "\t" if style == RAW else "  "
     indent = unit * depth
     if isinstance(node, Verbatim):
-        return [str(node)]
+        return [str(node) if style == RAW else node.replace("\t", "  ")]
     if isinstance(node, str):
         if style == RAW:
             return [indent + node] if node.strip() else []
@@ -122,6 +122,8 @@ def _lines(node: E | str, style: str, depth: int) -> list[str]:
         return [indent + f"<{node.tag}{_attrs(node.attrs, style)} />"]
     if node.tag in ("script", "pre", "textarea"):  # content verbatim
         body = "".join(str(c) for c in node.children)
+        if style == PRETTY:  # the formatter's JS has no semicolons
+            body = re.sub(r";[ \t]*$", "", body, flags=re.M).replace("\t", "  ")
         return [indent + open_tag + body + f"</{node.tag}>"]
     if style == RAW and node.tag in _ONE_LINE:  # LiveRC writes each cell on one line
         return [indent + open_tag + "".join(_inline_html(c, style) for c in node.children) + f"</{node.tag}>"]

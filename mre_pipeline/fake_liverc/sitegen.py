@@ -71,6 +71,12 @@ _TRACK_NAMES = (
     "Thornhill Racing Circuit", "R&D Hobbies Raceway", "Müller's Dirt Ring", "Race Place RC",
     "Full Throttle RC Raceway", "台北遙控車場", "Club de Radiocontrol Águila",
 )  # fmt: skip
+_QUIRKY_TRACKS = (
+    "Wombat's Raceway",
+    "On Track Rc Hobbies  Raceway LLC",
+    "東京RCサーキット",
+    "Oval & F8 Speedway",
+)
 _EVENT_WORDS = (
     "Club Day", "Winter Series Round", "Summer Points Round", "Clay Cup", "Nitro Challenge",
     "O'Brien Memorial", "Oval & F8 Points", "Championship Rd", "Night Race", "Großer Preis",
@@ -592,6 +598,9 @@ def generate_site(
     gen_tracks: list[GenTrack] = []
     names = list(_TRACK_NAMES)
     rng.shuffle(names)
+    for i, quirky in enumerate(_QUIRKY_TRACKS):  # always present: raw ' and &, a double space, CJK
+        names.remove(quirky)
+        names.insert(i, quirky)
     total = tracks + extra_catalogue_tracks
     for t in range(total):
         name = names[t % len(names)] if t < len(names) else f"{names[t % len(names)]} {t}"
