@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 CATALOGUE = None  # the "slug" of live.liverc.com
+HOST_SUFFIXES = ("liverc.com", "localhost")  # Host-header routing: <slug>.liverc.com, <slug>.localhost
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class FakeSite:
     def put(self, slug: str | None, path: str, body: str | bytes, status: int = 200) -> None:
         self.pages[(slug, canonical_path(path))] = Route(status, body)
 
+    def disallow(self, *paths: str, agent: str = "*") -> None:
+        """Serve a robots.txt that disallows ``paths`` for ``agent`` (allow-all is the default)."""
+        rules = "".join(f"Disallow: {p}\n" for p in paths)
+        self.robots_txt = f"User-agent: {agent}\n{rules}"
+
     def remove(self, slug: str | None, path: str) -> None:
         self.pages.pop((slug, canonical_path(path)), None)
 
@@ -87,7 +93,7 @@ class FakeLiveRCServer:
                 return None
 
             def do_GET(self) -> None:  # noqa: N802 - http.server API
-                slug, path = server._split(self.path)
+                slug, path = server._route(self.headers.get("Host"), self.path)
                 with server._lock:
                     server.requests.append(
                         LoggedRequest(time.monotonic(), slug, path, self.headers.get("User-Agent"))
@@ -111,6 +117,16 @@ class FakeLiveRCServer:
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @classmethod
+    def _route(cls, host: str | None, raw_path: str) -> tuple[str | None, str]:
+        """By Host header (``<slug>.liverc.com`` or ``<slug>.localhost``), else by path prefix."""
+        name = (host or "").rsplit(":", 1)[0].lower() if host and not host.startswith("[") else ""
+        for suffix in HOST_SUFFIXES:
+            if name.endswith(suffix) and name.count(".") == suffix.count(".") + 1:
+                slug = name[: -len(suffix) - 1]
+                return (CATALOGUE if slug == "live" else slug), raw_path
+        return cls._split(raw_path)
 
     @staticmethod
     def _split(raw_path: str) -> tuple[str | None, str]:

@@ -1,31 +1,44 @@
-"""The LiveRC connector as a Dagster resource (the one module of connectors/ that imports Dagster).
+"""The LiveRC connector as Dagster resources: the one module of ``connectors/`` that imports Dagster.
 
-Config fields default to the MRE_LIVERC_* / MRE_SCRAPE_ENABLED environment (see config.py); each
-``get_source()`` call returns a fresh connector with its own request counters for one run step.
+The design notes keep Dagster out of connectors; this module is the accepted exception, because a
+``ConfigurableResource`` is how Dagster configures a connector. It holds no logic: it turns config into a
+:class:`~mre_pipeline.connectors.liverc.config.LiveRCConfig` and returns a
+:class:`~mre_pipeline.connectors.base.RaceDataSource`.
+
+Unset fields fall back to the environment (see ``config.py``): MRE_LIVERC_CATALOGUE_URL,
+MRE_LIVERC_TRACK_URL, MRE_LIVERC_MIN_INTERVAL_S (default 1), MRE_LIVERC_TIMEOUT_S, MRE_LIVERC_MAX_RETRIES,
+MRE_LIVERC_USER_AGENT, MRE_LIVERC_MAX_RESPONSE_BYTES, MRE_SCRAPE_ENABLED (default on; 0/false/no/off
+disables), MRE_LIVERC_RESPECT_ROBOTS (default on).
 """
 
 from __future__ import annotations
 
 import dagster as dg
+from pydantic import Field
 
 from mre_pipeline.connectors.base import RaceDataSource
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
+from mre_pipeline.connectors.liverc.snapshot import SnapshotFetcher
 from mre_pipeline.connectors.liverc.source import LiveRCSource
 
 
 class LiveRCResource(dg.ConfigurableResource):
-    """LiveRC over HTTP. Unset fields fall back to the environment, then to the polite defaults."""
+    """LiveRC over HTTP. Each ``get_source()`` is a fresh connector with its own pacing and counters."""
 
-    catalogue_url: str | None = None
-    track_url_template: str | None = None
-    min_interval_s: float | None = None
+    catalogue_url: str | None = Field(default=None, description="Default: MRE_LIVERC_CATALOGUE_URL.")
+    track_url_template: str | None = Field(
+        default=None, description="With {slug}. Default: MRE_LIVERC_TRACK_URL."
+    )
+    min_interval_s: float | None = Field(default=None, description="Seconds between requests to one host.")
     timeout_s: float | None = None
     max_retries: int | None = None
     respect_robots: bool | None = None
-    scrape_enabled: bool | None = None
+    scrape_enabled: bool | None = Field(default=None, description="Kill switch. Default: MRE_SCRAPE_ENABLED.")
     user_agent: str | None = None
+    max_response_bytes: int | None = None
 
     def config(self) -> LiveRCConfig:
+        """Environment defaults, overridden by every field that is set."""
         base = LiveRCConfig.from_env()
         overrides = {
             "catalogue_url": self.catalogue_url,
@@ -36,9 +49,21 @@ class LiveRCResource(dg.ConfigurableResource):
             "respect_robots": self.respect_robots,
             "scrape_enabled": self.scrape_enabled,
             "user_agent": self.user_agent,
+            "max_response_bytes": self.max_response_bytes,
         }
         fields = {**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}}
         return LiveRCConfig(**fields)
 
     def get_source(self) -> RaceDataSource:
         return LiveRCSource(self.config())
+
+
+class SnapshotLiveRCResource(LiveRCResource):
+    """LiveRC from saved pages, no HTTP: ``pages`` maps each URL (as built from the config) to a file
+    under ``directory``; any other URL answers 404. A subclass, so it binds wherever LiveRCResource does."""
+
+    directory: str = Field(description="Folder the page paths are relative to.")
+    pages: dict[str, str] = Field(default_factory=dict, description="URL -> file path under directory.")
+
+    def get_source(self) -> RaceDataSource:
+        return LiveRCSource(self.config(), client=SnapshotFetcher(self.directory, self.pages))

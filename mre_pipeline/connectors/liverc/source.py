@@ -15,6 +15,7 @@ from mre_pipeline.connectors.liverc.pages.entry_list import parse_entry_list
 from mre_pipeline.connectors.liverc.pages.event import parse_event
 from mre_pipeline.connectors.liverc.pages.events import parse_events
 from mre_pipeline.connectors.liverc.pages.race import parse_race
+from mre_pipeline.connectors.liverc.snapshot import PageFetcher
 from mre_pipeline.connectors.liverc.urls import LiveRCUrls, valid_slug
 from mre_pipeline.connectors.records import EntryList, EventDetail, EventSummary, RaceResult, TrackRecord
 
@@ -26,9 +27,9 @@ class LiveRCSource:
 
     source = "liverc"
 
-    def __init__(self, config: LiveRCConfig | None = None, client: PoliteHttpClient | None = None):
+    def __init__(self, config: LiveRCConfig | None = None, client: PageFetcher | None = None):
         self.config = config or LiveRCConfig.from_env()
-        self.client = client or PoliteHttpClient(self.config)
+        self.client: PageFetcher = client or PoliteHttpClient(self.config)
         self.urls = LiveRCUrls(self.config)
 
     @property
@@ -41,7 +42,7 @@ class LiveRCSource:
             raise SourceHttpError(url, 404)
         return text
 
-    def _parse(self, parser: Callable[..., T], *args, url: str) -> T:
+    def _parse(self, parser: Callable[..., T], *args: object, url: str) -> T:
         text = self._fetch(url)
         started = time.perf_counter()
         try:
