@@ -48,11 +48,17 @@ def main() -> None:
     if (pages / "ground_truth.json").exists():
         for race_id in (6304829, 6304822):
             html = (pages / f"canberraoffroad/race-{race_id}.html").read_text(encoding="utf-8")
-            cases.append((f"race {race_id} (captured)", lambda h=html: parse_race(h, 1), len(html), _laps(html)))
+            cases.append(
+                (f"race {race_id} (captured)", lambda h=html: parse_race(h, 1), len(html), _laps(html))
+            )
         others = [
             ("catalogue (captured)", "live.liverc.com/index.html", lambda h: parse_catalogue(h)),
             ("events (captured)", "canberraoffroad/events.html", lambda h: parse_events(h, "x")),
-            ("event 486677 (captured)", "canberraoffroad/event-486677.html", lambda h: parse_event(h, "x", 1)),
+            (
+                "event 486677 (captured)",
+                "canberraoffroad/event-486677.html",
+                lambda h: parse_event(h, "x", 1),
+            ),
             ("entry list (captured)", "silverstate/entry-list.html", lambda h: parse_entry_list(h, 1)),
         ]
         for name, path, fn in others:
