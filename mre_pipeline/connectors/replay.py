@@ -20,10 +20,12 @@ from mre_pipeline.connectors.liverc.pages.events import parse_events
 from mre_pipeline.connectors.liverc.pages.race import parse_race
 
 PAGE_TYPES = ("catalogue", "events", "event", "race", "entry-list")
-_ID_IN_NAME = re.compile(r"(\d{3,})")
+# "race-6304829", "event-486677-two-races", "entry-list-12345": the first dash-delimited run of digits.
+_ID_IN_NAME = re.compile(r"(?:^|[-_])(\d{3,18})(?=$|[-_.])", re.ASCII)
 
 
 def to_jsonable(value: Any) -> Any:
+    """Records as plain JSON data: dataclasses to objects, tuples to lists, dates and times to ISO text."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         data = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return data
@@ -39,6 +41,12 @@ def to_jsonable(value: Any) -> Any:
 def parse_file(
     page_type: str, path: str | Path, *, track_slug: str | None = None, object_id: int | None = None
 ) -> Any:
+    """Parse a saved page of ``page_type`` (one of PAGE_TYPES) into JSON-ready data.
+
+    Ids come from ``object_id``, else the file name (``race-6304829.html``), else 0; the track slug from
+    ``track_slug``, else the folder name. A race is one object per driver, each with its laps. Raises only
+    ConnectorError (unknown page type, unreadable file, malformed page).
+    """
     if page_type not in PAGE_TYPES:
         raise ConnectorError(f"unknown page type {page_type!r}; expected one of {', '.join(PAGE_TYPES)}")
     file = Path(path)
