@@ -306,3 +306,15 @@ def test_environment_configuration(monkeypatch) -> None:
     monkeypatch.setenv("MRE_LIVERC_TIMEOUT_S", "soon")
     with pytest.raises(ConnectorError):
         LiveRCConfig.from_env()
+
+
+def test_unknown_charset_and_garbled_retry_after_do_not_escape(mock, clock) -> None:
+    mock.get(
+        CATALOGUE,
+        [
+            {"status_code": 503, "headers": {"Retry-After": "soon, maybe"}},
+            {"content": "é".encode(), "headers": {"Content-Type": "text/html; charset=no-such-charset"}},
+        ],
+    )
+    assert make_client(clock, min_interval_s=0.0, respect_robots=False).get_text(CATALOGUE) == "é"
+    assert clock.sleeps == [1.0]  # unparsable Retry-After: plain backoff

@@ -50,7 +50,7 @@ def _retry_after_seconds(value: str | None, now: float) -> float | None:
         return float(value)
     try:
         return max(parsedate_to_datetime(value).timestamp() - now, 0.0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
@@ -220,7 +220,10 @@ class PoliteHttpClient:
         encoding = (
             response.encoding if response.encoding and response.encoding.lower() != "iso-8859-1" else "utf-8"
         )
-        return body.decode(encoding, errors="replace")
+        try:
+            return body.decode(encoding, errors="replace")
+        except LookupError:  # a charset name Python does not know: LiveRC pages are UTF-8
+            return body.decode("utf-8", errors="replace")
 
     def _read_capped(self, response: requests.Response, url: str) -> bytes:
         cap = self.config.max_response_bytes
