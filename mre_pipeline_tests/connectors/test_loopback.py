@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,14 @@ def test_snapshot_resource_serves_files_without_http(captured_dir: Path) -> None
     with pytest.raises(SourceHttpError):
         source.fetch_race("canberraoffroad", 6304829)
     assert source.stats.requests == 5
+
+
+def test_min_interval_holds_across_threads(server: FakeLiveRCServer) -> None:
+    interval = 0.1
+    source = source_for(server, min_interval_s=interval, respect_robots=False)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: source.fetch_track_events("demo"), range(6)))
+    assert results == [[]] * 6
+    stamps = sorted(r.at for r in server.requests)
+    assert len(stamps) == 6
+    assert all(later - earlier >= interval for earlier, later in zip(stamps, stamps[1:], strict=False))

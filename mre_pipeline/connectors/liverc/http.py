@@ -85,6 +85,7 @@ class PoliteHttpClient:
         self._last_request: dict[str, float] = {}
         self._robots: dict[str, tuple[float, RobotFileParser | None]] = {}
         self._lock = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
 
     # -- politeness ---------------------------------------------------------------------------------
     def _wait(self, seconds: float) -> None:
@@ -185,8 +186,17 @@ class PoliteHttpClient:
                 url, exc.status, f"{exc.args[0]} (gave up after {self.config.max_retries + 1} attempts)"
             ) from None
 
+    def _host_lock(self, host: str) -> threading.Lock:
+        with self._lock:
+            return self._host_locks.setdefault(host, threading.Lock())
+
     def _attempt(self, url: str, allow_statuses: tuple[int, ...]) -> str | int | None:
+        """One request; one at a time per host, so the interval holds between threads too."""
         host = (urlsplit(url).hostname or "").lower()
+        with self._host_lock(host):
+            return self._attempt_locked(url, host, allow_statuses)
+
+    def _attempt_locked(self, url: str, host: str, allow_statuses: tuple[int, ...]) -> str | int | None:
         self._pace(host)
         started = self.clock()
         with self._lock:
