@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -55,6 +56,15 @@ class FakeSite:
     def put(self, slug: str | None, path: str, body: str | bytes, status: int = 200) -> None:
         self.pages[(slug, canonical_path(path))] = Route(status, body)
 
+    @classmethod
+    def from_mapping(cls, pages: Mapping[str | tuple[str | None, str], str | bytes]) -> FakeSite:
+        """Keys are ``(slug or None, path)`` or a server path (``/t/<slug>/events/``, ``/`` = catalogue)."""
+        site = cls()
+        for key, body in pages.items():
+            slug, path = key if isinstance(key, tuple) else FakeLiveRCServer._split(key)
+            site.put(slug, path, body)
+        return site
+
     def disallow(self, *paths: str, agent: str = "*") -> None:
         """Serve a robots.txt that disallows ``paths`` for ``agent`` (allow-all is the default)."""
         rules = "".join(f"Disallow: {p}\n" for p in paths)
@@ -80,8 +90,8 @@ class FakeSite:
 class FakeLiveRCServer:
     """``with FakeLiveRCServer(site) as server:`` serves ``site`` on a free loopback port."""
 
-    def __init__(self, site: FakeSite | None = None):
-        self.site = site or FakeSite()
+    def __init__(self, site: FakeSite | Mapping[str | tuple[str | None, str], str | bytes] | None = None):
+        self.site = site if isinstance(site, FakeSite) else FakeSite.from_mapping(site or {})
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         server = self

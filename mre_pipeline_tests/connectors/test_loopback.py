@@ -180,3 +180,12 @@ def test_min_interval_holds_across_threads(server: FakeLiveRCServer) -> None:
     stamps = sorted(r.at for r in server.requests)
     assert len(stamps) == 6
     assert all(later - earlier >= interval for earlier, later in zip(stamps, stamps[1:], strict=False))
+
+
+def test_server_accepts_a_plain_mapping() -> None:
+    pages = {"/": "<p>catalogue</p>", "/t/demo/events/": "<p>events</p>", ("demo", "/results/?id=5&p=x"): "r"}
+    with FakeLiveRCServer(pages) as running:
+        assert requests.get(running.catalogue_url, timeout=5).text == "<p>catalogue</p>"
+        assert requests.get(f"{running.base_url}/t/Demo/events/", timeout=5).text == "<p>events</p>"
+        assert requests.get(f"{running.base_url}/t/demo/results/?p=x&id=5", timeout=5).text == "r"
+        assert requests.get(f"{running.base_url}/t/demo/nothing/", timeout=5).status_code == 404
