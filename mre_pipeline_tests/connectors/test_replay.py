@@ -57,3 +57,16 @@ def test_ids_and_slug_inferred_from_the_path(captured_dir: Path) -> None:
     assert events[0]["track_slug"] == "cormcc" and events[0]["start_time"] == "08:30:00"
     entries = parse_file("entry-list", captured_dir / "silverstate/entry-list.html")
     assert entries["event_id"] == 0 and len(entries["entries"]) == 724  # no id in the name: 0
+
+
+def test_connectors_do_not_import_dagster() -> None:
+    """Layering: only connectors/liverc/resource.py may import Dagster."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mre_pipeline.connectors.liverc, mre_pipeline.connectors.replay, "
+        "mre_pipeline.fake_liverc.generator; print('dagster' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
