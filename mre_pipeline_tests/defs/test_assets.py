@@ -114,7 +114,9 @@ def test_catalogue_discovery_and_ingestion_match_ground_truth(
             else:
                 assert r.total is None and r.lap_sum is None
     with clean_warehouse.connect() as conn:
-        depth = conn.exec_driver_sql("SELECT ingest_depth FROM mre.events WHERE source_event_id = 486677").scalar()
+        depth = conn.exec_driver_sql(
+            "SELECT ingest_depth FROM mre.events WHERE source_event_id = 486677"
+        ).scalar()
     assert depth == "laps_full"
 
     # Re-ingest (force): identical rows, nothing rewritten; discovery afterwards never downgrades depth.
@@ -125,7 +127,9 @@ def test_catalogue_discovery_and_ingestion_match_ground_truth(
     assert _results(clean_warehouse) == before
     _materialize(track_events, dagster_instance, resources, "canberraoffroad")
     with clean_warehouse.connect() as conn:
-        depth = conn.exec_driver_sql("SELECT ingest_depth FROM mre.events WHERE source_event_id = 486677").scalar()
+        depth = conn.exec_driver_sql(
+            "SELECT ingest_depth FROM mre.events WHERE source_event_id = 486677"
+        ).scalar()
     assert depth == "laps_full"
 
 
@@ -151,12 +155,18 @@ def test_missing_race_page_fails_the_event_and_writes_nothing(
     assert (races, events) == (0, 0)
     assert row.status == "failed" and row.dagster_run_id == result.run_id
     # The first race the event page lists after the two captured ones is 6304825 (B3-Main).
-    assert "race 6304825 (Main Events, Race 12: 1/8 Electric Buggy B3-Main) could not be used" in row.status_detail
+    assert (
+        "race 6304825 (Main Events, Race 12: 1/8 Electric Buggy B3-Main) could not be used"
+        in row.status_detail
+    )
     assert "HTTP 404" in row.status_detail and "view_race_result&id=6304825" in row.status_detail
 
 
 def test_kill_switch_fails_without_any_request(
-    clean_warehouse: sa.Engine, dagster_instance: dg.DagsterInstance, resources, captured_server: FakeLiveRCServer
+    clean_warehouse: sa.Engine,
+    dagster_instance: dg.DagsterInstance,
+    resources,
+    captured_server: FakeLiveRCServer,
 ) -> None:
     resources = {
         **resources,
