@@ -8,7 +8,6 @@ calls LiveRC, and one bad row never stops the others.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -17,6 +16,7 @@ from dagster._core.storage.tags import RUN_KEY_TAG
 from mre_pipeline import settings
 from mre_pipeline.defs.partitions import event_partitions, track_partitions
 from mre_pipeline.defs.resources import WarehouseResource
+from mre_pipeline.ingestion.keys import event_id_or_none
 from mre_pipeline.ingestion.request_planner import (
     ActiveWork,
     AlreadyDone,
@@ -44,57 +44,57 @@ def _asset_for(request_type: str) -> dg.AssetKey:
 
 
 def reconcile(instance: dg.DagsterInstance, conn, now: datetime) -> dict[str, int]:
-    """Bring queued/running rows in line with Dagster: fill run ids, settle rows of finished runs."""
+    """Bring queued/running rows in line with Dagster: fill run ids, settle rows of finished runs.
+
+    Requests attached to another request's work share its partition, so they get its run id and its
+    outcome together with it.
+    """
     counts = {"run_ids_filled": 0, "settled": 0}
     active = queue.active_requests(conn)
-    missing_ids = [a for a in active if a.dagster_run_id is None]
-    if missing_ids:
-        keys = [f"request-{a.request_id}" for a in missing_ids]
-        records = instance.get_run_records(dg.RunsFilter(tags={RUN_KEY_TAG: keys}))
-        by_key = {r.dagster_run.tags.get(RUN_KEY_TAG): r.dagster_run.run_id for r in records}
-        for a in missing_ids:
-            run_id = by_key.get(f"request-{a.request_id}")
-            if run_id and queue.set_run_id(conn, a.request_id, run_id):
-                counts["run_ids_filled"] += 1
-                active[active.index(a)] = replace(a, dagster_run_id=run_id)
-            elif run_id is None and a.queued_at and now - a.queued_at > RUN_CREATION_TIMEOUT:
-                sibling_running = any(
-                    o.partition_key == a.partition_key and o.request_id != a.request_id for o in active
+    unassigned = {a.request_id: a for a in active if a.dagster_run_id is None}
+    if unassigned:
+        keys = [f"request-{request_id}" for request_id in unassigned]
+        for record in instance.get_run_records(dg.RunsFilter(tags={RUN_KEY_TAG: keys})):
+            run = record.dagster_run
+            primary = unassigned.get(int(run.tags[RUN_KEY_TAG].removeprefix("request-")))
+            if primary is not None and primary.partition_key:
+                counts["run_ids_filled"] += queue.assign_partition_run(
+                    conn, primary.request_type, primary.partition_key, run.run_id
                 )
-                if not sibling_running and queue.settle_request(
+        active = queue.active_requests(conn)
+        for a in active:
+            if a.dagster_run_id is None and a.queued_at and now - a.queued_at > RUN_CREATION_TIMEOUT:
+                counts["settled"] += queue.settle_request(
                     conn,
                     a.request_id,
                     False,
                     f"Dagster never started a run for this request (run key request-{a.request_id}) "
                     f"within {int(RUN_CREATION_TIMEOUT.total_seconds() // 60)} minutes; submit it again",
-                ):
-                    counts["settled"] += 1
-    run_ids = sorted({a.dagster_run_id for a in active if a.dagster_run_id})
-    if run_ids:
-        runs = {
-            r.dagster_run.run_id: r.dagster_run
-            for r in instance.get_run_records(dg.RunsFilter(run_ids=run_ids))
-        }
-        for a in active:
-            if not a.dagster_run_id:
-                continue
-            run = runs.get(a.dagster_run_id)
-            if run is None:
-                reason = f"Dagster run {a.dagster_run_id} no longer exists; submit the request again"
-                ok = False
-            elif run.status in FINISHED:
-                ok = run.status == dg.DagsterRunStatus.SUCCESS
-                reason = (
-                    f"Dagster run {run.run_id} succeeded"
-                    if ok
-                    else f"Dagster run {run.run_id} "
-                    f"{'was canceled' if run.status == dg.DagsterRunStatus.CANCELED else 'failed'} before "
-                    f"settling the request{_failure_message(instance, run.run_id)}"
                 )
-            else:
-                continue
-            if queue.settle_request(conn, a.request_id, ok, reason):
-                counts["settled"] += 1
+    work = {(a.request_type, a.partition_key, a.dagster_run_id) for a in active if a.dagster_run_id}
+    if not work:
+        return counts
+    runs = {
+        r.dagster_run.run_id: r.dagster_run
+        for r in instance.get_run_records(dg.RunsFilter(run_ids=sorted({w[2] for w in work})))
+    }
+    for request_type, partition_key, run_id in sorted(work):
+        run = runs.get(run_id)
+        if run is None:
+            ok, reason = False, f"Dagster run {run_id} no longer exists; submit the request again"
+        elif run.status in FINISHED:
+            ok = run.status == dg.DagsterRunStatus.SUCCESS
+            verb = "was canceled" if run.status == dg.DagsterRunStatus.CANCELED else "failed"
+            reason = (
+                f"Dagster run {run_id} succeeded"
+                if ok
+                else f"Dagster run {run_id} {verb} before settling the request{_failure_message(instance, run_id)}"
+            )
+        else:
+            continue
+        counts["settled"] += queue.finish_partition_requests(
+            conn, request_type, partition_key, run_id, ok, reason
+        )
     return counts
 
 
@@ -171,7 +171,7 @@ def process_pending(conn, batch_size: int) -> tuple[list, list, dict]:
         for a in reversed(queue.active_requests(conn))
         if a.partition_key
     }
-    event_ids = [int(r.source_event_id) for r in rows if (r.source_event_id or "").strip().isdigit()]
+    event_ids = [i for i in (event_id_or_none(r.source_event_id) for r in rows) if i is not None]
     ingested = queue.ingested_event_ids(conn, SOURCE, event_ids)
     run_requests: list[dg.RunRequest] = []
     new_tracks: set[str] = set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+EVENT_ID_PATTERN = re.compile(r"^[0-9]{1,18}$")
 
 
 class InvalidKeyError(ValueError):
@@ -26,9 +27,16 @@ def normalise_slug(raw: str | None) -> str:
 
 def parse_event_id(raw: str | int | None) -> int:
     text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or int(text) <= 0:
+    if not EVENT_ID_PATTERN.match(text) or int(text) <= 0:  # ASCII only: str.isdigit() accepts "٣"
         raise InvalidKeyError(f"source_event_id {raw!r} is not a numeric LiveRC event id (e.g. 486677)")
     return int(text)
+
+
+def event_id_or_none(raw: str | int | None) -> int | None:
+    try:
+        return parse_event_id(raw)
+    except InvalidKeyError:
+        return None
 
 
 def event_partition_key(slug: str, event_id: int) -> str:

@@ -177,18 +177,18 @@ def active_requests(conn: sa.Connection, limit: int = 500) -> list[ActiveRequest
     return [ActiveRequest(*r) for r in rows]
 
 
-def set_run_id(conn: sa.Connection, request_id: int, run_id: str) -> bool:
-    return bool(
-        conn.execute(
-            sa.text(
-                """
-                UPDATE mre.ingestion_requests SET dagster_run_id = :run_id, updated_at = now()
-                WHERE request_id = :id AND status IN ('queued', 'running') AND dagster_run_id IS NULL
-                """
-            ),
-            {"id": request_id, "run_id": run_id},
-        ).rowcount
-    )
+def assign_partition_run(conn: sa.Connection, request_type: str, partition_key: str, run_id: str) -> int:
+    """The run for a partition now exists: every waiting request for it (attached ones too) points to it."""
+    return conn.execute(
+        sa.text(
+            """
+            UPDATE mre.ingestion_requests SET dagster_run_id = :run_id, updated_at = now()
+            WHERE request_type = :t AND partition_key = :pk AND status IN ('queued', 'running')
+              AND dagster_run_id IS NULL
+            """
+        ),
+        {"t": request_type, "pk": partition_key, "run_id": run_id},
+    ).rowcount
 
 
 def settle_request(conn: sa.Connection, request_id: int, succeeded: bool, detail: str) -> bool:
@@ -217,12 +217,6 @@ def ingested_event_ids(conn: sa.Connection, source: str, event_ids: list[int]) -
         {"s": source, "ids": event_ids},
     ).all()
     return {int(r[0]): r[1] for r in rows}
-
-
-def fail_request(conn: sa.Connection, request_id: int, reason: str) -> bool:
-    return _transition(
-        conn, request_id, "failed", ("pending", "queued", "running"), detail=reason, finished=True
-    )
 
 
 def _transition(

@@ -148,15 +148,64 @@ def test_reconcile_fills_run_ids_and_settles_runs_that_ended_without_settling(
     assert "worker process died" in detail
 
 
-def test_a_tick_survives_a_row_that_breaks_the_database_write(
+def test_attached_requests_share_the_run_and_its_outcome(
     warehouse: sa.Engine, warehouse_url: str, dagster_instance: dg.DagsterInstance
 ) -> None:
-    """A row whose update raises is rejected with the error; the next row still launches."""
+    """A duplicate attaches before the run exists; when the run dies early, both requests learn why."""
     with warehouse.begin() as conn:
-        # requested_by longer than any sane tag is cut, not fatal; a NUL byte in the slug is rejected.
-        weird = queue.insert_request(conn, "ingest_event", "testtrack", "5", requested_by="x" * 5000)
-        good = queue.insert_request(conn, "discover_events", "testtrack")
+        primary = queue.insert_request(conn, "ingest_event", "testtrack", "77")
+        duplicate = queue.insert_request(conn, "ingest_event", "testtrack", "77")
     result = _tick(dagster_instance, warehouse_url)
-    assert _status(warehouse, weird)[0] == "queued"
+    assert [r.run_key for r in result.run_requests] == [f"request-{primary}"]
+    assert f"attached to request {primary}" in _status(warehouse, duplicate)[1]
+    crash = dg.materialize(
+        [crashing_asset],
+        instance=dagster_instance,
+        tags={"dagster/run_key": f"request-{primary}"},
+        raise_on_error=False,
+    )
+    _tick(dagster_instance, warehouse_url)
+    for request_id in (primary, duplicate):
+        status, detail, run_id = _status(warehouse, request_id)
+        assert (status, run_id) == ("failed", crash.run_id)
+        assert "worker process died" in detail
+
+
+def test_a_tick_survives_a_row_that_breaks_the_database_write(
+    warehouse: sa.Engine,
+    warehouse_url: str,
+    dagster_instance: dg.DagsterInstance,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A row whose queue update raises is rejected with the error; the other rows still launch."""
+    with warehouse.begin() as conn:
+        broken = queue.insert_request(conn, "ingest_event", "testtrack", "5")
+        long_name = queue.insert_request(conn, "ingest_event", "testtrack", "6", requested_by="x" * 5000)
+        good = queue.insert_request(conn, "discover_events", "testtrack")
+    real_mark_queued = queue.mark_queued
+
+    def flaky_mark_queued(conn, request_id, *args, **kwargs):
+        if request_id == broken:
+            conn.exec_driver_sql("SELECT 1/0")  # a real database error inside the row's savepoint
+        return real_mark_queued(conn, request_id, *args, **kwargs)
+
+    monkeypatch.setattr(queue, "mark_queued", flaky_mark_queued)
+    result = _tick(dagster_instance, warehouse_url)
+    status, detail, _ = _status(warehouse, broken)
+    assert status == "rejected"
+    assert detail.startswith("internal error while queueing (DataError: (psycopg2.errors.DivisionByZero)")
+    assert _status(warehouse, long_name)[0] == "queued"
     assert _status(warehouse, good)[0] == "queued"
-    assert len(result.run_requests) == 2
+    assert sorted(r.run_key for r in result.run_requests) == [f"request-{long_name}", f"request-{good}"]
+    long_tags = next(r.tags for r in result.run_requests if r.run_key == f"request-{long_name}")
+    assert len(long_tags["mre/requested_by"]) == 200
+
+
+def test_only_ascii_digits_make_an_event_id(
+    warehouse: sa.Engine, warehouse_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    with warehouse.begin() as conn:
+        arabic = queue.insert_request(conn, "ingest_event", "testtrack", "\u0663\u0664")  # Arabic-Indic 34
+    _tick(dagster_instance, warehouse_url)
+    status, detail, _ = _status(warehouse, arabic)
+    assert status == "rejected" and "is not a numeric LiveRC event id" in detail
