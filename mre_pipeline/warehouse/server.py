@@ -39,7 +39,8 @@ def start_embedded(data_dir: Path | None = None):
     # that another user may own; give it a private one in the checkout instead.
     if not os.environ.get("XDG_RUNTIME_DIR"):
         runtime = settings.state_dir() / "run"
-        (runtime / "python_PostgresServer").mkdir(mode=0o700, parents=True, exist_ok=True)
+        (runtime / "python_PostgresServer").mkdir(parents=True, exist_ok=True)
+        runtime.chmod(0o700)  # platformdirs ignores a runtime dir that others can read
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
