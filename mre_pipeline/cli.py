@@ -174,6 +174,25 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dbt(args: argparse.Namespace) -> int:
+    """Run dbt on dbt_summaries/ against the pipeline's warehouse (Dagster does this after ingestion)."""
+    import subprocess
+
+    from mre_pipeline.summaries.dbt_env import PROJECT_DIR, dbt_executable, warehouse_dbt_env
+
+    dbt_args = [a for a in args.dbt_args if a != "--"] or ["build"]
+    env = {**os.environ, **warehouse_dbt_env()}
+    command = [
+        dbt_executable(),
+        *dbt_args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+    ]
+    return subprocess.run(command, env=env, cwd=PROJECT_DIR).returncode
+
+
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
     widths[-1] = len(header[-1])  # last column is free text: do not pad
@@ -225,6 +244,14 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--limit", type=int, default=20)
     for p in (disc, ingest, status):
         p.set_defaults(func=cmd_request)
+
+    dbt = sub.add_parser(
+        "dbt", help="run dbt on the lap-summary models (default: build) against the warehouse"
+    )
+    dbt.add_argument(
+        "dbt_args", nargs=argparse.REMAINDER, help="dbt arguments, e.g. build --select lap_progression"
+    )
+    dbt.set_defaults(func=cmd_dbt)
 
     events = sub.add_parser(
         "events", help="list a track's events held between two dates (from the warehouse)"
