@@ -9,11 +9,9 @@ Usage: .venv/bin/python benchmarks/ingest_event.py [--seed 5]
 from __future__ import annotations
 
 import argparse
-import secrets
 import time
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
 from mre_pipeline.connectors.liverc.source import LiveRCSource
@@ -21,7 +19,8 @@ from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.generator import generate_site
 from mre_pipeline.ingestion.catalogue import refresh_catalogue
 from mre_pipeline.ingestion.event_ingest import ingest_event
-from mre_pipeline.warehouse import migrate, server
+from mre_pipeline.warehouse import server
+from mre_pipeline.warehouse.scratch import scratch_database
 
 
 def main() -> None:
@@ -37,13 +36,7 @@ def main() -> None:
         main_laps=(40, 60),
         qualifier_rounds=(3, 4),
     )
-    base = server.resolve_urls().warehouse
-    url = (
-        make_url(base).set(database=f"mre_bench_{secrets.token_hex(3)}").render_as_string(hide_password=False)
-    )
-    server.ensure_database(url)
-    try:
-        migrate.upgrade(url)
+    with scratch_database(server.resolve_urls().warehouse, "mre_bench") as url:
         engine = sa.create_engine(url)
         with FakeLiveRCServer(site.fake_site()) as fake:
 
@@ -78,8 +71,6 @@ def main() -> None:
                         f"{f['requests'] * 1.0 + total:>9.0f}s"
                     )
         engine.dispose()
-    finally:
-        server.drop_database(url)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import secrets
 import time
 from dataclasses import replace
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from mre_pipeline.connectors.records import (
     DriverResult,
@@ -25,9 +23,10 @@ from mre_pipeline.connectors.records import (
     RaceSummary,
     TrackRecord,
 )
-from mre_pipeline.warehouse import migrate, server
+from mre_pipeline.warehouse import server
 from mre_pipeline.warehouse.catalogue import upsert_catalogue
 from mre_pipeline.warehouse.event_results import write_event
+from mre_pipeline.warehouse.scratch import scratch_database
 
 
 def build_event(
@@ -78,13 +77,7 @@ def main() -> None:
     parser.add_argument("--laps", type=int, default=60)
     args = parser.parse_args()
 
-    base = server.resolve_urls().warehouse
-    url = (
-        make_url(base).set(database=f"mre_bench_{secrets.token_hex(3)}").render_as_string(hide_password=False)
-    )
-    server.ensure_database(url)
-    try:
-        migrate.upgrade(url)
+    with scratch_database(server.resolve_urls().warehouse, "mre_bench") as url:
         engine = sa.create_engine(url)
         with engine.begin() as conn:
             upsert_catalogue(conn, "liverc", [TrackRecord("liverc", "benchtrack", "Bench", "idle")])
@@ -110,8 +103,6 @@ def main() -> None:
             changes = {k: v for k, v in result.as_dict().items() if any(v.values())}
             print(f"{label:<22}{elapsed:>9.3f}{n_laps / elapsed:>12,.0f}  {changes or 'none'}")
         engine.dispose()
-    finally:
-        server.drop_database(url)
 
 
 if __name__ == "__main__":

@@ -7,17 +7,16 @@ their own), else from the embedded server in ``.mre/pgtest``. No test is skipped
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from mre_pipeline import settings
-from mre_pipeline.warehouse import migrate, server
+from mre_pipeline.warehouse import server
+from mre_pipeline.warehouse.scratch import scratch_database
 
 WAREHOUSE_TABLES = (
     "ingestion_requests",
@@ -44,20 +43,11 @@ def pg_base_url() -> str:
     return _server_base_url()
 
 
-def _fresh_database_url(base_url: str, prefix: str) -> str:
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
-    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    server.ensure_database(url)
-    return url
-
-
 @pytest.fixture(scope="session")
 def warehouse_url(pg_base_url: str) -> Iterator[str]:
     """A brand-new database migrated to head, dropped at the end of the session."""
-    url = _fresh_database_url(pg_base_url, "mre_test")
-    migrate.upgrade(url)
-    yield url
-    server.drop_database(url)
+    with scratch_database(pg_base_url, "mre_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -71,9 +61,15 @@ def warehouse_engine(warehouse_url: str) -> Iterator[sa.Engine]:
 def clean_warehouse(warehouse_engine: sa.Engine) -> sa.Engine:
     """The session's warehouse, emptied before the test."""
     with warehouse_engine.begin() as conn:
+        tables = [
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'mre' AND tablename <> 'alembic_version'"
+            )
+        ]
         conn.exec_driver_sql(
             # Identities keep counting: request ids (and so Dagster run keys) stay unique in a session.
-            "TRUNCATE " + ", ".join(f"mre.{t}" for t in WAREHOUSE_TABLES) + " CASCADE"
+            "TRUNCATE " + ", ".join(f"mre.{t}" for t in tables) + " CASCADE"
         )
     return warehouse_engine
 
@@ -81,17 +77,15 @@ def clean_warehouse(warehouse_engine: sa.Engine) -> sa.Engine:
 @pytest.fixture
 def empty_database_url(pg_base_url: str) -> Iterator[str]:
     """A database with nothing in it (for migration tests)."""
-    url = _fresh_database_url(pg_base_url, "mre_empty")
-    yield url
-    server.drop_database(url)
+    with scratch_database(pg_base_url, "mre_empty", migrated=False) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def dagster_storage_url(pg_base_url: str) -> Iterator[str]:
     """A fresh database for Dagster's instance storage (end-to-end tests)."""
-    url = _fresh_database_url(pg_base_url, "dagster_test")
-    yield url
-    server.drop_database(url)
+    with scratch_database(pg_base_url, "dagster_test", migrated=False) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ truncate ``mre.*`` can never change the data a summary test is asserting on.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -15,26 +14,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from mre_pipeline.summaries.dbt_env import PROJECT_DIR, dbt_env_from_url, dbt_executable
 from mre_pipeline.summaries.manifest import ensure_manifest
-from mre_pipeline.warehouse import migrate, server
-
-
-def fresh_migrated_database(base_url: str, prefix: str) -> str:
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
-    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    server.ensure_database(url)
-    migrate.upgrade(url)
-    return url
+from mre_pipeline.warehouse.scratch import scratch_database
 
 
 @pytest.fixture(scope="module")
 def summaries_db(pg_base_url: str) -> Iterator[str]:
-    url = fresh_migrated_database(pg_base_url, "mre_summ")
-    yield url
-    server.drop_database(url)
+    with scratch_database(pg_base_url, "mre_summ") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from mre_pipeline.warehouse import server
-from mre_pipeline_tests.summaries.conftest import dbt_build_ok, fresh_migrated_database
+from mre_pipeline.warehouse.scratch import scratch_database
+from mre_pipeline_tests.summaries.conftest import dbt_build_ok
 
 
 def test_dbt_build_passes_on_an_empty_warehouse(pg_base_url: str) -> None:
-    url = fresh_migrated_database(pg_base_url, "mre_empty_summ")
-    try:
+    with scratch_database(pg_base_url, "mre_empty_summ") as url:
         output = dbt_build_ok(url)
         assert "ERROR=0" in output
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
@@ -19,5 +18,3 @@ def test_dbt_build_passes_on_an_empty_warehouse(pg_base_url: str) -> None:
                 conn.exec_driver_sql("SELECT count(*) FROM mre_summaries.driver_race_summary").scalar() == 0
             )
         engine.dispose()
-    finally:
-        server.drop_database(url)
