@@ -18,17 +18,6 @@ from mre_pipeline import settings
 from mre_pipeline.warehouse import server
 from mre_pipeline.warehouse.scratch import scratch_database
 
-WAREHOUSE_TABLES = (
-    "ingestion_requests",
-    "event_entries",
-    "laps",
-    "race_results",
-    "drivers",
-    "races",
-    "events",
-    "tracks",
-)
-
 
 def _server_base_url() -> str:
     configured = os.environ.get("MRE_TEST_DATABASE_URL")
