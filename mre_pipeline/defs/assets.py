@@ -13,8 +13,13 @@ from mre_pipeline.defs.request_status import RequestTracker, failure_reason
 from mre_pipeline.defs.resources import WarehouseResource
 from mre_pipeline.ingestion.catalogue import refresh_catalogue
 from mre_pipeline.ingestion.discovery import discover_track_events
-from mre_pipeline.ingestion.event_ingest import CHECK_LAP_COUNTS, CHECK_NO_ORPHAN_LAPS, ingest_event
-from mre_pipeline.ingestion.keys import normalise_slug, split_event_partition_key
+from mre_pipeline.ingestion.event_ingest import (
+    CHECK_LAP_COUNTS,
+    CHECK_LAPS_WELL_FORMED,
+    EventNotFoundError,
+    ingest_event,
+)
+from mre_pipeline.ingestion.keys import split_event_partition_key, split_track_partition_key
 from mre_pipeline.ingestion.reports import StepReport
 from mre_pipeline.ingestion.request_rules import DISCOVER, INGEST
 
@@ -63,7 +68,7 @@ def track_catalogue(liverc: LiveRCResource, warehouse: WarehouseResource) -> dg.
 def track_events(
     context: dg.AssetExecutionContext, liverc: LiveRCResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    slug = normalise_slug(context.partition_key)
+    _, slug = split_track_partition_key(context.partition_key)
     engine = warehouse.get_engine()
     tracker = RequestTracker(engine, DISCOVER, context.partition_key, context.run_id)
     tracker.started()
@@ -92,10 +97,11 @@ def track_events(
             description="Every result's lap count equals its stored laps (checked before commit).",
         ),
         dg.AssetCheckSpec(
-            CHECK_NO_ORPHAN_LAPS,
+            CHECK_LAPS_WELL_FORMED,
             asset="event_results",
             blocking=True,
-            description="No lap exists without its result row (checked before commit).",
+            description="Every result's laps are numbered 1..n and their positions lie within the race's field "
+            "(checked before commit, on the event just written).",
         ),
     ],
     description="One event completely (races, drivers, results, laps, entries), written in one transaction.",
@@ -103,7 +109,7 @@ def track_events(
 def event_results(
     context: dg.AssetExecutionContext, liverc: LiveRCResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    slug, event_id = split_event_partition_key(context.partition_key)
+    event = split_event_partition_key(context.partition_key)
     engine = warehouse.get_engine()
     tracker = RequestTracker(engine, INGEST, context.partition_key, context.run_id)
     tracker.started()
@@ -111,18 +117,21 @@ def event_results(
         report = ingest_event(
             liverc.get_source(),
             engine,
-            slug,
-            event_id,
+            event.track_slug,
+            event.event_id,
             on_commit=lambda conn, outcome: tracker.succeeded(outcome, conn),
         )
     except Exception as exc:
         reason = failure_reason(exc, context.run_id)
         tracker.failed(reason)
+        if isinstance(exc, EventNotFoundError):
+            # Nothing exists to materialize: leave no failed partition behind to paint the asset red.
+            context.instance.delete_dynamic_partition(event_partitions.name, context.partition_key)
         raise dg.Failure(description=reason) from exc
     return dg.MaterializeResult(
         metadata=_metadata(report),
         check_results=[
             dg.AssetCheckResult(check_name=CHECK_LAP_COUNTS, passed=True),
-            dg.AssetCheckResult(check_name=CHECK_NO_ORPHAN_LAPS, passed=True),
+            dg.AssetCheckResult(check_name=CHECK_LAPS_WELL_FORMED, passed=True),
         ],
     )

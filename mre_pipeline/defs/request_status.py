@@ -1,8 +1,21 @@
-"""How assets report back to the request queue: running at start, succeeded/failed at the end."""
+"""How requests learn their outcome: assets settle them as they run, the sensor settles what runs left behind.
+
+Every reason is written for the racer who asked: one sentence per cause, no Python class names.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import dagster as dg
 import sqlalchemy as sa
+from dagster._core.events import RunFailureReason
+from dagster._core.storage.tags import (
+    AUTO_RETRY_RUN_ID_TAG,
+    RETRY_NUMBER_TAG,
+    RUN_FAILURE_REASON_TAG,
+    WILL_RETRY_TAG,
+)
 
 from mre_pipeline.connectors.errors import ConnectorError
 from mre_pipeline.ingestion.event_ingest import EventIngestError
@@ -12,12 +25,87 @@ from mre_pipeline.warehouse.events import UnknownTrackError
 
 # Errors whose message already says what went wrong in a user's terms.
 EXPLAINED_ERRORS = (ConnectorError, EventIngestError, EventValidationError, UnknownTrackError)
+FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+INTERRUPTED = "the service restarted or a worker process stopped"
 
 
 def failure_reason(exc: BaseException, run_id: str) -> str:
     if isinstance(exc, EXPLAINED_ERRORS):
         return " ".join(str(exc).split())
-    return f"internal error ({type(exc).__name__}: {exc}); see Dagster run {run_id}"
+    return f"an internal error stopped the work; an operator can see the details in Dagster run {run_id}"
+
+
+@dataclass(frozen=True)
+class StillRunning:
+    """The run (or Dagster's retry of it) has not finished."""
+
+
+@dataclass(frozen=True)
+class Retried:
+    retry_run_id: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    succeeded: bool
+    reason: str
+
+
+RunOutcome = StillRunning | Retried | Finished
+
+
+def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun | None, run_id: str) -> RunOutcome:
+    """What a request waiting on ``run_id`` should become, from Dagster's record of the run."""
+    if run is None:
+        return Finished(
+            False, f"the pipeline lost this request's work (Dagster run {run_id} is gone); submit it again"
+        )
+    if run.status not in FINISHED:
+        return StillRunning()
+    if run.status == dg.DagsterRunStatus.SUCCESS:
+        return Finished(True, f"succeeded in Dagster run {run_id}")
+    if run.status == dg.DagsterRunStatus.CANCELED:
+        return Finished(
+            False, f"an operator canceled the work (Dagster run {run_id}); submit it again if needed"
+        )
+    if run.tags.get(WILL_RETRY_TAG) == "true":
+        retry = run.tags.get(AUTO_RETRY_RUN_ID_TAG)
+        return Retried(retry) if retry else StillRunning()
+    return Finished(False, _failure_text(instance, run))
+
+
+def _failure_text(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
+    if run.tags.get(RUN_FAILURE_REASON_TAG) == RunFailureReason.STEP_FAILURE.value:
+        message = _step_failure_message(instance, run.run_id)
+        if message:
+            return message
+    attempts = int(run.tags.get(RETRY_NUMBER_TAG, "0") or 0) + 1
+    times = "twice" if attempts == 2 else f"{attempts} times" if attempts > 2 else ""
+    if times:
+        return f"the ingestion was interrupted {times} ({INTERRUPTED}); try again later"
+    return f"the ingestion was interrupted ({INTERRUPTED}); try again later"
+
+
+def _step_failure_message(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """The user-facing message of the run's first step failure (bounded: one log query)."""
+    try:
+        records = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=1
+        ).records
+    except Exception:  # noqa: BLE001 - best effort: a generic reason is still given without it
+        return None
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        data = getattr(event, "event_specific_data", None)
+        user_failure = getattr(data, "user_failure_data", None)
+        if user_failure is not None and user_failure.description:
+            return " ".join(user_failure.description.split())  # raised as dg.Failure: already worded
+        error = getattr(data, "error", None)
+        while error is not None and getattr(error, "cause", None) is not None:
+            error = error.cause
+        if error is not None and error.cls_name and "ChildProcessCrash" in error.cls_name:
+            return f"the ingestion was interrupted ({INTERRUPTED}); try again later"
+    return f"an internal error stopped the work; an operator can see the details in Dagster run {run_id}"
 
 
 class RequestTracker:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from mre_pipeline.connectors.base import RaceDataSource
-from mre_pipeline.connectors.errors import ConnectorError
+from mre_pipeline.connectors.errors import ConnectorError, SourceHttpError
 from mre_pipeline.connectors.records import EntryList, EventDetail, RaceResult
 from mre_pipeline.ingestion.reports import StepReport
 from mre_pipeline.ingestion.validation import validate_event
@@ -24,6 +24,10 @@ class EventIngestError(RuntimeError):
     """The event cannot be ingested; the message is written to the request for the user."""
 
 
+class EventNotFoundError(EventIngestError):
+    """The source says the event does not exist (404/410 for the event page)."""
+
+
 class IntegrityCheckError(EventIngestError):
     """A post-write integrity check failed; the transaction was rolled back."""
 
@@ -33,7 +37,7 @@ class IntegrityCheckError(EventIngestError):
 
 
 CHECK_LAP_COUNTS = "result_lap_counts_match_laps"
-CHECK_NO_ORPHAN_LAPS = "no_laps_without_result"
+CHECK_LAPS_WELL_FORMED = "laps_numbered_and_within_field"
 
 # Called inside the write transaction after the checks pass, with the one-line outcome for the user
 # (the asset settles its requests there, so data and request status become visible together).
@@ -47,6 +51,13 @@ def fetch_event(
     warnings: list[str] = []
     try:
         detail = source.fetch_event(track_slug, event_id)
+    except SourceHttpError as exc:
+        if exc.status in (404, 410):
+            raise EventNotFoundError(
+                f"event {event_id} does not exist at {track_slug} (the event page {exc.url} answered "
+                f"HTTP {exc.status}); check the event id"
+            ) from exc
+        raise EventIngestError(f"event {event_id} page could not be used: {exc}") from exc
     except ConnectorError as exc:
         raise EventIngestError(f"event {event_id} page could not be used: {exc}") from exc
     if not detail.races:
@@ -100,9 +111,14 @@ def ingest_event(
                 f"race {first.source_race_id}, driver {first.name}: {first.laps_completed} laps "
                 f"but {first.lap_rows} lap rows ({len(bad_counts)} result(s) affected)",
             )
-        orphans = checks.orphan_lap_count(conn)
-        if orphans:
-            raise IntegrityCheckError(CHECK_NO_ORPHAN_LAPS, f"{orphans} laps have no result row")
+        bad_laps = checks.results_with_bad_laps(conn, written.event_pk)
+        if bad_laps:
+            first = bad_laps[0]
+            raise IntegrityCheckError(
+                CHECK_LAPS_WELL_FORMED,
+                f"race {first.source_race_id}, driver {first.name}: {first.lap_rows} laps numbered up to "
+                f"{first.last_lap}, worst position {first.worst_position} of {first.drivers} drivers",
+            )
         race_rows = checks.race_summaries(conn, written.event_pk)
         if on_commit is not None:
             on_commit(conn, outcome)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from mre_pipeline.ingestion.request_rules import INGEST, Accepted, Rejection, check_request
+from mre_pipeline.ingestion.keys import EventRef
+from mre_pipeline.ingestion.request_rules import Accepted, CatalogueView, Rejection, check_request
 from mre_pipeline.warehouse.requests import QueueRow
 
 
@@ -59,15 +60,16 @@ class ActiveWork:
 
 def plan_batch(
     rows: list[QueueRow],
-    known_slugs: set[str],
+    catalogue: CatalogueView,
     active: dict[tuple[str, str], ActiveWork],
-    ingested: dict[int, datetime],
+    ingested: dict[tuple[str, int], datetime],
 ) -> list[Action]:
-    """``active`` maps (request_type, partition_key) to the work already under way."""
+    """``active`` maps (request_type, partition_key) to live work (its run not finished); ``ingested`` maps
+    (source, event id) of events already at laps_full to when they were ingested."""
     actions: list[Action] = []
     active = dict(active)
     for row in rows:
-        decision = check_request(row, known_slugs)
+        decision = check_request(row, catalogue)
         if isinstance(decision, Rejection):
             actions.append(Reject(row.request_id, decision.reason))
             continue
@@ -76,17 +78,16 @@ def plan_batch(
             work = active[key]
             actions.append(Attach(row.request_id, decision, work.request_id, work.run_id))
             continue
-        if decision.request_type == INGEST and not row.force and decision.event_id in ingested:
-            when = ingested[decision.event_id]
-            stamp = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else "earlier"
-            actions.append(
-                AlreadyDone(
-                    row.request_id,
-                    decision,
-                    f"event {decision.event_id} was already fully ingested ({stamp}); set force to re-ingest",
-                )
-            )
+        event = decision.event
+        if event is not None and not row.force and (event.source, event.event_id) in ingested:
+            actions.append(AlreadyDone(row.request_id, decision, _already_done(event, ingested)))
             continue
         actions.append(Launch(row.request_id, decision, row))
         active[key] = ActiveWork(row.request_id, None)
     return actions
+
+
+def _already_done(event: EventRef, ingested: dict[tuple[str, int], datetime]) -> str:
+    when = ingested[(event.source, event.event_id)]
+    stamp = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else "earlier"
+    return f"event {event.event_id} was already fully ingested ({stamp}); set force to re-ingest"

@@ -107,6 +107,15 @@ def track_exists(conn: sa.Connection, source: str, slug: str) -> bool:
     )
 
 
+def has_active_tracks(conn: sa.Connection, source: str) -> bool:
+    """Whether the source's catalogue was ever fetched (one index probe)."""
+    return bool(
+        conn.execute(
+            sa.text("SELECT EXISTS (SELECT 1 FROM mre.tracks WHERE source = :s AND is_active)"), {"s": source}
+        ).scalar()
+    )
+
+
 def known_slugs(conn: sa.Connection, source: str, slugs: Sequence[str]) -> set[str]:
     """Which of ``slugs`` the catalogue knows (one query for a whole sensor batch)."""
     if not slugs:

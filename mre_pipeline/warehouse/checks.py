@@ -25,14 +25,35 @@ def results_with_wrong_lap_count(conn: sa.Connection, event_pk: int) -> list[sa.
     ).all()
 
 
-def orphan_lap_count(conn: sa.Connection) -> int:
-    """Laps whose result row is gone (the foreign key should make this impossible; prove it)."""
-    return conn.exec_driver_sql(
-        """
-        SELECT count(*) FROM mre.laps l
-        WHERE NOT EXISTS (SELECT 1 FROM mre.race_results rr WHERE rr.race_result_id = l.race_result_id)
-        """
-    ).scalar_one()
+def results_with_bad_laps(conn: sa.Connection, event_pk: int) -> list[sa.Row]:
+    """Results of one event whose stored laps are not numbered 1..n or sit outside the race's field.
+
+    Scoped to the event just written (index range scans on its races), so its cost does not grow with the
+    warehouse.
+    """
+    return conn.execute(
+        sa.text(
+            """
+            WITH field AS (
+                SELECT rr.race_id, count(*) AS drivers
+                FROM mre.race_results rr JOIN mre.races r USING (race_id)
+                WHERE r.event_id = :event_pk GROUP BY rr.race_id
+            )
+            SELECT r.source_race_id, d.name, count(l.lap_number) AS lap_rows,
+                   max(l.lap_number) AS last_lap, max(l.position) AS worst_position, f.drivers
+            FROM mre.race_results rr
+            JOIN mre.races r USING (race_id)
+            JOIN field f USING (race_id)
+            JOIN mre.drivers d USING (driver_id)
+            JOIN mre.laps l USING (race_result_id)
+            WHERE r.event_id = :event_pk
+            GROUP BY r.source_race_id, d.name, rr.race_result_id, f.drivers
+            HAVING max(l.lap_number) <> count(l.lap_number) OR max(l.position) > f.drivers
+            LIMIT 20
+            """
+        ),
+        {"event_pk": event_pk},
+    ).all()
 
 
 def race_summaries(conn: sa.Connection, event_pk: int) -> list[sa.Row]:

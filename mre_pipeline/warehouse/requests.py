@@ -15,11 +15,20 @@ import sqlalchemy as sa
 REQUEST_TYPES = ("discover_events", "ingest_event")
 ACTIVE_STATUSES = ("queued", "running")
 FINAL_STATUSES = ("succeeded", "failed", "rejected")
+# status_detail is read by people; the table refuses more than 2000 characters.
+DETAIL_LIMIT = 1000
+
+
+def bounded(detail: str) -> str:
+    """One line, at most DETAIL_LIMIT characters."""
+    text = " ".join(detail.split())
+    return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "…"
 
 
 @dataclass(frozen=True)
 class QueueRow:
     request_id: int
+    source: str | None
     request_type: str | None
     track_slug: str | None
     source_event_id: str | None
@@ -38,18 +47,20 @@ def insert_request(
     held_between_end: date | None = None,
     requested_by: str | None = None,
     force: bool = False,
+    source: str = "liverc",
 ) -> int:
-    """Insert a pending request exactly as the web app would."""
+    """Insert a pending request exactly as the web app would (only the columns it may write)."""
     return int(
         conn.execute(
             sa.text(
                 """
-                INSERT INTO mre.ingestion_requests (request_type, track_slug, source_event_id,
+                INSERT INTO mre.ingestion_requests (source, request_type, track_slug, source_event_id,
                     held_between_start, held_between_end, requested_by, force)
-                VALUES (:t, :slug, :event, :start, :end, :by, :force) RETURNING request_id
+                VALUES (:source, :t, :slug, :event, :start, :end, :by, :force) RETURNING request_id
                 """
             ),
             {
+                "source": source,
                 "t": request_type,
                 "slug": track_slug,
                 "event": source_event_id,
@@ -62,19 +73,43 @@ def insert_request(
     )
 
 
-def pending_batch(conn: sa.Connection, limit: int) -> list[QueueRow]:
-    """Oldest pending requests (one index scan on the partial pending index)."""
+def pending_batch(
+    conn: sa.Connection, limit: int, waiting_sources: tuple[str, ...] = (), wait_limit_s: float = 0
+) -> list[QueueRow]:
+    """Oldest pending requests (one scan of the partial pending index).
+
+    Rows of ``waiting_sources`` (whose catalogue does not exist yet) stay pending and out of the batch,
+    so they neither block other sources nor get rejected, until they have waited ``wait_limit_s``.
+    """
     rows = conn.execute(
         sa.text(
             """
-            SELECT request_id, request_type, track_slug, source_event_id, held_between_start,
+            SELECT request_id, source, request_type, track_slug, source_event_id, held_between_start,
                    held_between_end, requested_by, force
-            FROM mre.ingestion_requests WHERE status = 'pending' ORDER BY request_id LIMIT :limit
+            FROM mre.ingestion_requests
+            WHERE status = 'pending'
+              AND (lower(btrim(source)) <> ALL(:waiting)
+                   OR created_at < now() - make_interval(secs => :wait_limit_s))
+            ORDER BY request_id LIMIT :limit
             """
         ),
-        {"limit": limit},
+        {"limit": limit, "waiting": list(waiting_sources), "wait_limit_s": wait_limit_s},
     ).all()
     return [QueueRow(*r) for r in rows]
+
+
+def note_waiting(conn: sa.Connection, source: str, detail: str) -> int:
+    """Say on every pending request of ``source`` why it waits (written once, not every tick)."""
+    return conn.execute(
+        sa.text(
+            """
+            UPDATE mre.ingestion_requests SET status_detail = :detail, updated_at = now()
+            WHERE status = 'pending' AND lower(btrim(source)) = :source
+              AND status_detail IS DISTINCT FROM :detail
+            """
+        ),
+        {"source": source, "detail": bounded(detail)},
+    ).rowcount
 
 
 def reject(conn: sa.Connection, request_id: int, reason: str) -> bool:
@@ -94,7 +129,7 @@ def mark_queued(
                 WHERE request_id = :id AND status = 'pending'
                 """
             ),
-            {"id": request_id, "run_id": run_id, "pk": partition_key, "detail": detail},
+            {"id": request_id, "run_id": run_id, "pk": partition_key, "detail": bounded(detail)},
         ).rowcount
     )
 
@@ -110,7 +145,7 @@ def succeed_without_run(conn: sa.Connection, request_id: int, detail: str, parti
                 WHERE request_id = :id AND status = 'pending'
                 """
             ),
-            {"id": request_id, "detail": detail, "pk": partition_key},
+            {"id": request_id, "detail": bounded(detail), "pk": partition_key},
         ).rowcount
     )
 
@@ -147,7 +182,7 @@ def finish_partition_requests(
             "pk": partition_key,
             "run_id": run_id,
             "status": "succeeded" if succeeded else "failed",
-            "detail": detail,
+            "detail": bounded(detail),
         },
     ).rowcount
 
@@ -191,6 +226,24 @@ def assign_partition_run(conn: sa.Connection, request_type: str, partition_key: 
     ).rowcount
 
 
+def follow_retry(
+    conn: sa.Connection, request_type: str, partition_key: str, failed_run_id: str, retry_run_id: str
+) -> int:
+    """Dagster retries a run whose worker died: the requests waiting on it now wait on the retry."""
+    return conn.execute(
+        sa.text(
+            """
+            UPDATE mre.ingestion_requests SET dagster_run_id = :retry, updated_at = now(),
+                status_detail = 'interrupted (the service restarted or a worker died); retrying in Dagster run '
+                                || :retry
+            WHERE request_type = :t AND partition_key = :pk AND status IN ('queued', 'running')
+              AND dagster_run_id = :failed
+            """
+        ),
+        {"t": request_type, "pk": partition_key, "failed": failed_run_id, "retry": retry_run_id},
+    ).rowcount
+
+
 def settle_request(conn: sa.Connection, request_id: int, succeeded: bool, detail: str) -> bool:
     """Reconciliation: finish one active request whose run ended without settling it."""
     return _transition(
@@ -203,20 +256,23 @@ def settle_request(conn: sa.Connection, request_id: int, succeeded: bool, detail
     )
 
 
-def ingested_event_ids(conn: sa.Connection, source: str, event_ids: list[int]) -> dict[int, datetime]:
-    """Which of ``event_ids`` are already at depth laps_full, with when they were ingested."""
-    if not event_ids:
+def ingested_event_ids(conn: sa.Connection, events: list[tuple[str, int]]) -> dict[tuple[str, int], datetime]:
+    """Which (source, event id) pairs are already at depth laps_full, with when they were ingested."""
+    if not events:
         return {}
     rows = conn.execute(
         sa.text(
             """
-            SELECT source_event_id, last_ingested_at FROM mre.events
-            WHERE source = :s AND source_event_id = ANY(:ids) AND ingest_depth = 'laps_full'
+            SELECT e.source, e.source_event_id, e.last_ingested_at
+            FROM mre.events e
+            JOIN unnest(CAST(:sources AS text[]), CAST(:ids AS bigint[])) AS q(source, id)
+              ON e.source = q.source AND e.source_event_id = q.id
+            WHERE e.ingest_depth = 'laps_full'
             """
         ),
-        {"s": source, "ids": event_ids},
+        {"sources": [s for s, _ in events], "ids": [i for _, i in events]},
     ).all()
-    return {int(r[0]): r[1] for r in rows}
+    return {(r[0], int(r[1])): r[2] for r in rows}
 
 
 def _transition(
@@ -236,7 +292,12 @@ def _transition(
                 WHERE request_id = :id AND status = ANY(:from_statuses)
                 """
             ),
-            {"id": request_id, "status": status, "detail": detail, "from_statuses": list(from_statuses)},
+            {
+                "id": request_id,
+                "status": status,
+                "detail": bounded(detail),
+                "from_statuses": list(from_statuses),
+            },
         ).rowcount
     )
 

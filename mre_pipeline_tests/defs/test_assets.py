@@ -18,7 +18,7 @@ from mre_pipeline.fake_liverc.captured import captured_site, use_event_page
 from mre_pipeline.warehouse import requests as queue
 
 ASSETS = [track_catalogue, track_events, event_results]
-EVENT_KEY = "canberraoffroad-486677"
+EVENT_KEY = "liverc-canberraoffroad-486677"
 
 RESULTS_SQL = """
 SELECT r.source_race_id, d.source_driver_id, d.name, rr.position, rr.car_number, rr.laps_completed,
@@ -79,8 +79,8 @@ def test_catalogue_discovery_and_ingestion_match_ground_truth(
     assert (meta["tracks_seen"], meta["tracks_new"], meta["tracks_deactivated"]) == (1090, 1090, 0)
     assert meta["requests_made"] == 2  # robots.txt + the catalogue
 
-    dagster_instance.add_dynamic_partitions("track", ["canberraoffroad"])
-    discovery = _materialize(track_events, dagster_instance, resources, "canberraoffroad")
+    dagster_instance.add_dynamic_partitions("track", ["liverc-canberraoffroad"])
+    discovery = _materialize(track_events, dagster_instance, resources, "liverc-canberraoffroad")
     meta = _metadata(discovery, "track_events")
     assert (meta["events_seen"], meta["events_new"]) == (100, 100)
     assert (meta["first_event_date"], meta["last_event_date"]) == ("2017-09-10", "2025-11-16")
@@ -125,7 +125,7 @@ def test_catalogue_discovery_and_ingestion_match_ground_truth(
     changes = _metadata(again, "event_results")["changes"]
     assert all(v == {"inserted": 0, "updated": 0, "deleted": 0} for v in changes.values())
     assert _results(clean_warehouse) == before
-    _materialize(track_events, dagster_instance, resources, "canberraoffroad")
+    _materialize(track_events, dagster_instance, resources, "liverc-canberraoffroad")
     with clean_warehouse.connect() as conn:
         depth = conn.exec_driver_sql(
             "SELECT ingest_depth FROM mre.events WHERE source_event_id = 486677"

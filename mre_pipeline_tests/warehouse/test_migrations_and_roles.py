@@ -37,7 +37,7 @@ def test_upgrade_from_empty_then_noop(empty_database_url: str) -> None:
     migrate.upgrade(empty_database_url)
     assert _tables(empty_database_url) == EXPECTED_TABLES
     head = migrate.current_revision(empty_database_url)
-    assert head == "0001"
+    assert head == "0002"
 
     engine = sa.create_engine(empty_database_url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
@@ -109,6 +109,64 @@ def test_webapp_role_inserts_requests_but_cannot_write_warehouse(
         with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), webapp.begin() as conn:
             conn.exec_driver_sql(statement)
     webapp.dispose()
+
+
+FORGED_INSERTS = {
+    "status": "INSERT INTO mre.ingestion_requests (request_type, track_slug, source_event_id, status) "
+    "VALUES ('ingest_event', 'canberraoffroad', '486677', 'succeeded')",
+    "partition_key": "INSERT INTO mre.ingestion_requests (request_type, track_slug, source_event_id, partition_key) "
+    "VALUES ('ingest_event', 'canberraoffroad', '486677', 'liverc-canberraoffroad-486677')",
+    "dagster_run_id": "INSERT INTO mre.ingestion_requests (request_type, track_slug, source_event_id, dagster_run_id) "
+    "VALUES ('ingest_event', 'canberraoffroad', '486677', 'abc')",
+    "status_detail": "INSERT INTO mre.ingestion_requests (request_type, track_slug, source_event_id, status_detail) "
+    "VALUES ('ingest_event', 'canberraoffroad', '486677', 'done')",
+    "queued_at": "INSERT INTO mre.ingestion_requests (request_type, track_slug, source_event_id, queued_at) "
+    "VALUES ('ingest_event', 'canberraoffroad', '486677', now())",
+    "request_id": "INSERT INTO mre.ingestion_requests (request_id, request_type, track_slug, source_event_id) "
+    "VALUES (999999, 'ingest_event', 'canberraoffroad', '486677')",
+}
+
+
+@pytest.mark.parametrize("column", sorted(FORGED_INSERTS))
+def test_webapp_cannot_write_pipeline_owned_columns(
+    clean_warehouse: sa.Engine, warehouse_url: str, role_passwords: dict[str, str], column: str
+) -> None:
+    """A forged row is impossible, not merely handled: the privilege is missing on that column."""
+    webapp = _role_engine(warehouse_url, "mre_webapp", role_passwords["mre_webapp"])
+    try:
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), webapp.begin() as conn:
+            conn.exec_driver_sql(FORGED_INSERTS[column])
+        with webapp.begin() as conn:  # the web app's own columns, including source, still work
+            conn.exec_driver_sql(
+                "INSERT INTO mre.ingestion_requests (source, request_type, source_event_id, requested_by, force) "
+                "VALUES ('everlaps', 'ingest_event', '3702', 'user:1', true)"
+            )
+    finally:
+        webapp.dispose()
+    with clean_warehouse.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT source, status, partition_key FROM mre.ingestion_requests").all()
+    assert [tuple(r) for r in rows] == [("everlaps", "pending", None)]
+
+
+def test_analysts_read_requests_but_not_who_asked(
+    clean_warehouse: sa.Engine, warehouse_url: str, role_passwords: dict[str, str]
+) -> None:
+    with clean_warehouse.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO mre.ingestion_requests (request_type, track_slug, requested_by) "
+            "VALUES ('discover_events', 't1', 'user:42')"
+        )
+    analyst = _role_engine(warehouse_url, "mre_analyst", role_passwords["mre_analyst"])
+    try:
+        with analyst.connect() as conn:
+            status = conn.exec_driver_sql(
+                "SELECT status, source, track_slug FROM mre.ingestion_requests"
+            ).one()
+            assert tuple(status) == ("pending", "liverc", "t1")
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), analyst.connect() as conn:
+            conn.exec_driver_sql("SELECT requested_by FROM mre.ingestion_requests")
+    finally:
+        analyst.dispose()
 
 
 def test_analyst_role_reads_but_writes_nothing(
