@@ -45,18 +45,22 @@ class MonitoredRunLauncher(DefaultRunLauncher):
         )
 
     def _worker_started(self, run_id: str) -> tuple[int, float] | None:
-        """The pid and log time of the run's most recent worker (a resumed run has several)."""
-        records = self._instance.get_records_for_run(
-            run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=50
-        ).records
-        for record in records:
-            entry = record.event_log_entry
-            message = entry.dagster_event.message if entry.dagster_event else None
-            if message and message.startswith(WORKER_STARTED_PREFIX):
-                pid_text = message[len(WORKER_STARTED_PREFIX) :].strip(" ).")
-                if pid_text.isdigit():
-                    return int(pid_text), entry.timestamp
-        return None
+        return worker_started(self._instance, run_id)
+
+
+def worker_started(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] | None:
+    """The pid and log time of the run's most recent worker (a resumed run has several)."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=50
+    ).records
+    for record in records:
+        entry = record.event_log_entry
+        message = entry.dagster_event.message if entry.dagster_event else None
+        if message and message.startswith(WORKER_STARTED_PREFIX):
+            pid_text = message[len(WORKER_STARTED_PREFIX) :].strip(" ).")
+            if pid_text.isdigit():
+                return int(pid_text), entry.timestamp
+    return None
 
 
 def worker_alive(pid: int, logged_at: float) -> bool:
