@@ -9,14 +9,13 @@ import dagster as dg
 
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs.partitions import event_partitions, track_partitions
-from mre_pipeline.defs.request_status import RequestTracker, failure_reason
+from mre_pipeline.defs.request_status import RequestTracker, settling
 from mre_pipeline.defs.resources import WarehouseResource
 from mre_pipeline.ingestion.catalogue import refresh_catalogue
 from mre_pipeline.ingestion.discovery import discover_track_events
 from mre_pipeline.ingestion.event_ingest import (
     CHECK_LAP_COUNTS,
     CHECK_LAPS_WELL_FORMED,
-    EventNotFoundError,
     ingest_event,
 )
 from mre_pipeline.ingestion.keys import split_event_partition_key, split_track_partition_key
@@ -70,14 +69,9 @@ def track_events(
 ) -> dg.MaterializeResult:
     _, slug = split_track_partition_key(context.partition_key)
     engine = warehouse.get_engine()
-    tracker = RequestTracker(engine, DISCOVER, context.partition_key, context.run_id)
-    tracker.started()
-    try:
+    with settling(RequestTracker(engine, DISCOVER, context.partition_key, context.run_id)) as tracker:
         report = discover_track_events(liverc.get_source(), engine, slug)
-    except Exception as exc:
-        tracker.failed(failure_reason(exc, context.run_id))
-        raise
-    tracker.succeeded(report.detail)
+        tracker.succeeded(report.detail)
     return dg.MaterializeResult(metadata=_metadata(report))
 
 
@@ -112,8 +106,12 @@ def event_results(
     event = split_event_partition_key(context.partition_key)
     engine = warehouse.get_engine()
     tracker = RequestTracker(engine, INGEST, context.partition_key, context.run_id)
-    tracker.started()
-    try:
+
+    def forget_partition() -> None:
+        """Nothing exists to materialize: leave no failed partition behind to paint the asset red."""
+        context.instance.delete_dynamic_partition(event_partitions.name, context.partition_key)
+
+    with settling(tracker, on_not_found=forget_partition):
         report = ingest_event(
             liverc.get_source(),
             engine,
@@ -121,13 +119,6 @@ def event_results(
             event.event_id,
             on_commit=lambda conn, outcome: tracker.succeeded(outcome, conn),
         )
-    except Exception as exc:
-        reason = failure_reason(exc, context.run_id)
-        tracker.failed(reason)
-        if isinstance(exc, EventNotFoundError):
-            # Nothing exists to materialize: leave no failed partition behind to paint the asset red.
-            context.instance.delete_dynamic_partition(event_partitions.name, context.partition_key)
-        raise dg.Failure(description=reason) from exc
     return dg.MaterializeResult(
         metadata=_metadata(report),
         check_results=[

@@ -5,6 +5,8 @@ Every reason is written for the racer who asked: one sentence per cause, no Pyth
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dagster as dg
@@ -18,7 +20,7 @@ from dagster._core.storage.tags import (
 )
 
 from mre_pipeline.connectors.errors import ConnectorError
-from mre_pipeline.ingestion.event_ingest import EventIngestError
+from mre_pipeline.ingestion.event_ingest import EventIngestError, EventNotFoundError
 from mre_pipeline.ingestion.validation import EventValidationError
 from mre_pipeline.warehouse import requests as queue
 from mre_pipeline.warehouse.events import UnknownTrackError
@@ -27,6 +29,10 @@ from mre_pipeline.warehouse.events import UnknownTrackError
 EXPLAINED_ERRORS = (ConnectorError, EventIngestError, EventValidationError, UnknownTrackError)
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 INTERRUPTED = "the service restarted or a worker process stopped"
+WAREHOUSE_DOWN = "the warehouse database was unavailable, so nothing was written; try again later"
+# A lost warehouse connection (a database restart, a failover) is retried inside the run, like this.
+WAREHOUSE_RETRIES = 3
+WAREHOUSE_RETRY_WAIT_S = 10
 
 
 def failure_reason(exc: BaseException, run_id: str) -> str:
@@ -105,6 +111,8 @@ def _step_failure_message(instance: dg.DagsterInstance, run_id: str) -> str | No
             error = error.cause
         if error is not None and error.cls_name and "ChildProcessCrash" in error.cls_name:
             return f"the ingestion was interrupted ({INTERRUPTED}); try again later"
+        if error is not None and error.cls_name == "OperationalError":
+            return WAREHOUSE_DOWN
     return f"an internal error stopped the work; an operator can see the details in Dagster run {run_id}"
 
 
@@ -137,3 +145,27 @@ class RequestTracker:
             return queue.finish_partition_requests(
                 conn, self.request_type, self.partition_key, self.run_id, False, reason
             )
+
+
+@contextmanager
+def settling(
+    tracker: RequestTracker, on_not_found: Callable[[], None] | None = None
+) -> Iterator[RequestTracker]:
+    """Run an asset's work for its requests: running at the start; on an error, the requests fail with a
+    reason and the step fails with the same words. A lost warehouse connection is not the request's fault:
+    the step is retried (Dagster's RetryRequested) and the requests keep waiting."""
+    try:
+        tracker.started()
+        yield tracker
+    except (dg.Failure, dg.RetryRequested):
+        raise
+    except sa.exc.OperationalError as exc:
+        raise dg.RetryRequested(
+            max_retries=WAREHOUSE_RETRIES, seconds_to_wait=WAREHOUSE_RETRY_WAIT_S
+        ) from exc
+    except Exception as exc:
+        reason = failure_reason(exc, tracker.run_id)
+        tracker.failed(reason)
+        if on_not_found is not None and isinstance(exc, EventNotFoundError):
+            on_not_found()
+        raise dg.Failure(description=reason) from exc
