@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from mre_pipeline.warehouse import migrate
 
 EXPECTED_TABLES = {
+    "host_politeness",
     "alembic_version",
     "tracks",
     "events",
@@ -37,7 +38,7 @@ def test_upgrade_from_empty_then_noop(empty_database_url: str) -> None:
     migrate.upgrade(empty_database_url)
     assert _tables(empty_database_url) == EXPECTED_TABLES
     head = migrate.current_revision(empty_database_url)
-    assert head == "0002"
+    assert head == "0003"
 
     engine = sa.create_engine(empty_database_url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:

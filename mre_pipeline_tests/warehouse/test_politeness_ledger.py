@@ -1,0 +1,83 @@
+"""The shared politeness ledger, exercised from several processes at once on a real Postgres.
+
+Processes stand in for workers on different machines: each has its own engine and takes turns on hosts
+through ``PostgresHostPacer``. For one host, turns never overlap and each starts at least the interval after
+the previous one ended; turns on different hosts proceed side by side.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+
+import sqlalchemy as sa
+
+from mre_pipeline.warehouse.politeness import PostgresHostPacer, host_ledger
+
+INTERVAL_S = 0.2
+TURNS = 4
+HOLD_S = 0.05
+
+
+def _take_turns(url: str, host: str, turns: int, out) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    pacer = PostgresHostPacer(engine)
+    for _ in range(turns):
+        with pacer.turn(host, INTERVAL_S):
+            started = time.monotonic()
+            time.sleep(HOLD_S)  # the request itself
+            out.put((host, started, time.monotonic()))
+    engine.dispose()
+
+
+def _hold_until_other_host_enters(url: str, entered, other_entered, out) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with PostgresHostPacer(engine).turn("a.example", INTERVAL_S):
+        entered.set()
+        out.put(other_entered.wait(60))  # True only if the other host got its turn meanwhile
+    engine.dispose()
+
+
+def _enter_other_host(url: str, first_entered, entered) -> None:
+    first_entered.wait(60)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with PostgresHostPacer(engine).turn("b.example", INTERVAL_S):
+        entered.set()
+    engine.dispose()
+
+
+def test_one_host_is_paced_across_processes(clean_warehouse: sa.Engine, warehouse_url: str) -> None:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    workers = [
+        ctx.Process(target=_take_turns, args=(warehouse_url, "a.example", TURNS, out)) for _ in range(3)
+    ]
+    for worker in workers:
+        worker.start()
+    turns = sorted(out.get(timeout=120)[1:] for _ in range(3 * TURNS))
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    for (_, previous_end), (start, _) in zip(turns, turns[1:], strict=False):
+        assert start >= previous_end, "two requests to one host overlapped"
+        assert start - previous_end >= INTERVAL_S - 0.01, (
+            f"gap {start - previous_end:.3f} s below the interval"
+        )
+    with clean_warehouse.connect() as conn:
+        assert host_ledger(conn)["a.example"][1] == 3 * TURNS
+
+
+def test_other_hosts_are_not_held_back(clean_warehouse: sa.Engine, warehouse_url: str) -> None:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    a_entered, b_entered = ctx.Event(), ctx.Event()
+    holder = ctx.Process(
+        target=_hold_until_other_host_enters, args=(warehouse_url, a_entered, b_entered, out)
+    )
+    other = ctx.Process(target=_enter_other_host, args=(warehouse_url, a_entered, b_entered))
+    holder.start()
+    other.start()
+    assert out.get(timeout=120) is True, "a turn on b.example waited for a.example's turn to end"
+    holder.join(60)
+    other.join(60)
+    assert holder.exitcode == 0 and other.exitcode == 0
