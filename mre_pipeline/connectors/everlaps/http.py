@@ -86,6 +86,15 @@ def decode_json(text: str, url: str) -> Any:
         raise PayloadFormatError("response", url, f"the body is not valid JSON ({reason})") from None
 
 
+def _url_once(exc: SourceHttpError, url: str) -> SourceHttpError:
+    """The same error naming its URL once: the polite client's "gave up after N attempts" message repeats
+    it ("HTTP 500 for URL (gave up after 3 attempts) for URL"). A no-op once that message is fixed there."""
+    message = str(exc)
+    if message.count(url) <= 1:
+        return exc
+    return type(exc)(url, exc.status, message.replace(f" for {url}", ""))
+
+
 class EverlapsHttpFetcher:
     """``post_json(url)``: one polite POST, the decoded JSON back. Thread-safe, one pacing per instance."""
 
@@ -118,7 +127,10 @@ class EverlapsHttpFetcher:
             raise ConfigurationError(
                 f"refusing to call {url}: it is outside the Everlaps API at {self.api_prefix}"
             )
-        text = self.client.get_text(url)
+        try:
+            text = self.client.get_text(url)
+        except SourceHttpError as exc:
+            raise _url_once(exc, url) from None
         if text is None:  # only with not_found_ok, which is never asked for
             raise SourceHttpError(url, 404)
         return decode_json(text, url)

@@ -24,8 +24,11 @@ counts it, else None). Then ``sum(lap times) + (lead_in_time_s or 0) == total_ti
 starter of the capture, the same check LiveRC results pass with no lead-in.
 
 Refused (typed error naming the URL, heat and driver): a node that is not a heat, a driver listed twice, a
-crossing count that does not match ``laps``, negative or zero lap times, times beyond any race (over a
-million seconds), grid or lap positions outside the field, a fastest lap outside the laps driven.
+crossing count that does not match ``laps``, a total that is not its laps plus the counted lead-in (to the
+millisecond; ``startcorrection`` is 0 for every row of the capture, so no penalty rule is guessed), negative
+or zero lap times, times beyond any race (over a million seconds), grid or lap positions outside the field,
+a fastest lap outside the laps driven. Published statistics (fastest, averages, consistency) are not
+recomputed or cross-checked: they are kept as Everlaps printed them.
 """
 
 from __future__ import annotations
@@ -131,10 +134,9 @@ def _result(
         )
     if not laps_completed and len(crossings) > 1:
         raise Bad(f"the lap grid has {len(crossings)} crossings of the line for a driver with no lap")
-    lead_in_ms, laps = _crossings(crossings, field)
+    lead_in_ms, laps, laps_ms = _crossings(crossings, field)
     total_ms = require_int(row, "time", "the total time", minimum=0, maximum=MAX_MS)
-    if laps_completed and total_ms == 0:
-        raise Bad(f"the total time is 0 for {laps_completed} laps")
+    _check_total(row, total_ms, len(laps), laps_ms, lead_in_ms if lead_in_counted else None)
     fastest_lap_number = get_int(row, "fastinlap", "the fastest lap number", minimum=1, optional=True)
     if fastest_lap_number is not None and fastest_lap_number > laps_completed:
         raise Bad(f"the fastest lap is lap {fastest_lap_number} of {laps_completed}")
@@ -161,10 +163,28 @@ def _result(
     )
 
 
-def _crossings(crossings: list[Any], field: int) -> tuple[int | None, tuple[LapRecord, ...]]:
-    """Crossing 0's time in ms (None without crossings) and crossings 1.. as laps 1.."""
+def _check_total(row: dict[str, Any], total_ms: int, laps: int, laps_ms: int, lead_in_ms: int | None) -> None:
+    """The published total is the laps plus, when the heat counts it, the run to the line: in integer ms.
+
+    Holds for all 112 rows of the capture; a total that disagrees (a time penalty the payload does not
+    explain, a corrupted lap) is refused here with the numbers, rather than stored inconsistent.
+    """
+    expected = laps_ms + (lead_in_ms or 0)
+    if total_ms == expected:
+        return
+    parts = f"{laps} laps of {laps_ms / 1000} s" + (
+        f" plus {lead_in_ms / 1000} s to the line before lap 1" if lead_in_ms else ""
+    )
+    correction = row.get("startcorrection")
+    note = f" (start correction {shown(correction)} ms)" if correction not in (None, 0) else ""
+    raise Bad(f"the published total {total_ms / 1000} s is not its {parts}{note}")
+
+
+def _crossings(crossings: list[Any], field: int) -> tuple[int | None, tuple[LapRecord, ...], int]:
+    """Crossing 0's time in ms (None without crossings), crossings 1.. as laps 1.., and their sum in ms."""
     lead_in_ms: int | None = None
     laps: list[LapRecord] = []
+    laps_ms = 0
     for number, raw in enumerate(crossings):
         with context(f"lap {number}" if number else "the first crossing (before lap 1)"):
             crossing = as_object(raw, "the crossing")
@@ -176,7 +196,8 @@ def _crossings(crossings: list[Any], field: int) -> tuple[int | None, tuple[LapR
             lead_in_ms = time_ms
         else:
             laps.append(LapRecord(lap_number=number, lap_time_s=time_ms / 1000, position=place))
-    return lead_in_ms, tuple(laps)
+            laps_ms += time_ms
+    return lead_in_ms, tuple(laps), laps_ms
 
 
 def _car_number(row: dict[str, Any]) -> str | None:
