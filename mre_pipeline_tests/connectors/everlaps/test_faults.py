@@ -120,7 +120,7 @@ def test_bodies_that_are_not_json(server, event, route: Route, reason: str) -> N
             None,
         ),  # optional: the id is only cross-checked, the tree names the event
         ("heat", ("heatDuration",), "the results node is not a heat (it has no heat duration)"),
-        ("heat", ("desc",), "the heat description ('desc') is not a JSON object (got None)"),
+        ("heat", ("desc",), "the heat description ('desc') is missing"),
         ("heat", ("desc.countfirstlap",), "the first-lap rule ('countfirstlap') is missing"),
         ("heat", ("drivers.0.driverid",), "driver row 1: the driver id ('driverid') is missing"),
         ("heat", ("drivers.0.laps",), "the lap count ('laps') is missing"),
@@ -191,6 +191,13 @@ def test_payload_of_the_wrong_shape(server, event) -> None:
     server.site.fail(tree(event), Route.json([1, 2, 3]))
     error = typed_failure(server, event)
     assert "the results tree is not a JSON object (got [1, 2, 3])" in str(error)
+
+
+@pytest.mark.parametrize("empty", [None, {}, []])
+def test_an_unknown_event_says_so(server, event, empty) -> None:
+    server.site.fail(card(event), Route.json(empty))
+    error = typed_failure(server, event)
+    assert f"Everlaps has no event {event.event_id} (its card is empty)" in str(error)
 
 
 def test_another_events_card_is_refused(server, event) -> None:

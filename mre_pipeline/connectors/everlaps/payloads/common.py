@@ -95,6 +95,14 @@ def as_list(value: Any, what: str) -> list[Any]:
     return value
 
 
+def get_object(obj: dict[str, Any], key: str, what: str) -> dict[str, Any]:
+    """``obj[key]``, which must be a JSON object."""
+    value = obj.get(key)
+    if value is None:
+        raise Bad(f"{what} ({key!r}) is missing")
+    return as_object(value, f"{what} ({key!r})")
+
+
 def get_list(obj: dict[str, Any], key: str, what: str, *, optional: bool = False) -> list[Any]:
     """``obj[key]`` as a list; a missing or null key is an empty list when ``optional``."""
     value = obj.get(key)

@@ -205,6 +205,9 @@ def parse_event(
     card: Any, tree: Any, event_id: int, *, card_url: str | None = None, tree_url: str | None = None
 ) -> EventDetail:
     """The event with its heats as races; failures name the endpoint they came from."""
+    with guard("event card", card_url):
+        if card is None or card == {} or card == []:
+            raise Bad(f"Everlaps has no event {event_id} (its card is empty)")
     with guard("results tree", tree_url):
         results = parse_tree(tree, event_id)
     with guard("event card", card_url):

@@ -46,6 +46,7 @@ from mre_pipeline.connectors.everlaps.payloads.common import (
     get_int,
     get_list,
     get_ms,
+    get_object,
     get_percent,
     get_text,
     guard,
@@ -68,7 +69,7 @@ def _heat(node: dict[str, Any], race: RaceSummary) -> RaceResult:
     if "heatDuration" not in node:
         raise Bad("the results node is not a heat (it has no heat duration)")
     duration_ms = require_int(node, "heatDuration", "the heat duration", minimum=0, maximum=MAX_MS)
-    desc = as_object(node.get("desc"), "the heat description ('desc')")
+    desc = get_object(node, "desc", "the heat description")
     title = get_text(desc, "title", "the heat title", optional=True)
     lead_in_counted = get_bool(desc, "countfirstlap", "the first-lap rule")
     assert lead_in_counted is not None
