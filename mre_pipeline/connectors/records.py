@@ -23,6 +23,10 @@ class TrackRecord:
     featured: bool = False
     current_event_name: str | None = None
     last_activity_text: str | None = None  # relative ("2 months ago"), as rendered
+    # Sources without a track catalogue (Everlaps) publish a venue with each event instead:
+    organiser: str | None = None  # the club that runs the venue or event, as published
+    latitude: float | None = None  # WGS84 degrees, as published in the source's map link
+    longitude: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,9 @@ class RaceSummary:
     session_label: str  # "1/8 Nitro Buggy A-Main"
     completed_at: datetime | None = None  # naive track-local
     completed_text: str | None = None  # as printed ("Nov 16, 2025 at 5:30pm")
+    # Where the source keeps this race when an id alone cannot address it (Everlaps: the heat's path in the
+    # results tree, "7303/1/1/2"). None for LiveRC, whose race pages are addressed by race_id.
+    locator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,11 @@ class EventDetail:
     drivers: int | None = None
     total_race_laps: int | None = None
     race_track: str | None = None  # layout name ("Offroad")
+    # Sources without a track catalogue (Everlaps) carry the venue on each event; track_slug is its slug.
+    venue: TrackRecord | None = None
+    # Exact instants when the source publishes them in UTC (Everlaps); start/end_date are their UTC dates.
+    starts_at_utc: datetime | None = None
+    ends_at_utc: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +117,11 @@ class DriverResult:
     std_deviation_s: float | None = None
     consistency_pct: float | None = None
     laps: tuple[LapRecord, ...] = field(default_factory=tuple)
+    # Time before lap 1 that total_time_s includes (Everlaps heats that count the run from the grid to the
+    # line); None when the total is the laps alone. So for every source: sum(lap times) + (this or 0) ==
+    # total_time_s.
+    lead_in_time_s: float | None = None
+    avg_top3_s: float | None = None  # mean of the 3 fastest laps, as published (Everlaps "t3")
 
     @property
     def started(self) -> bool:
@@ -121,6 +138,9 @@ class RaceResult:
     length_label: str | None  # "30:00 Timed"
     race_number: int | None
     drivers: tuple[DriverResult, ...]
+    # True when the source says the run to the line before lap 1 counts in the totals (Everlaps
+    # "countfirstlap"); see DriverResult.lead_in_time_s. None when the source has no such rule.
+    lead_in_counted: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
