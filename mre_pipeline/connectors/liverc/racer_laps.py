@@ -89,5 +89,8 @@ def extract_racer_laps(html: str) -> dict[int, dict[str, Any]]:
             return blocks
         start = match.end() - 1
         end = _block_end(html, start)
-        blocks[int(match.group(1))] = decode_block(html[start:end])
+        driver_id = int(match.group(1))
+        if driver_id in blocks:
+            raise LapDataError(f"two lap-data blocks for driver {driver_id}")
+        blocks[driver_id] = decode_block(html[start:end])
         position = end
