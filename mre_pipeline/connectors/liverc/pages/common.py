@@ -65,6 +65,7 @@ _MAINTENANCE = re.compile(
 )
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 _END = re.compile(r"</html\s*>", re.IGNORECASE)
+_HTML_START = re.compile(r"<!doctype\s+html|<html", re.IGNORECASE)
 _END_WINDOW = 4096  # the closing tag sits in the last few hundred bytes of every LiveRC page
 
 
@@ -78,18 +79,23 @@ def page_title(text: str) -> str | None:
     return clean(match.group(1))[:120] or None if match else None
 
 
+def looks_like_html(text: str) -> bool:
+    return _HTML_START.search(text, 0, 2048) is not None
+
+
 def refusal(page_type: str, url: str | None, html: str | bytes, detail: str) -> PageFormatError:
-    """The typed error for a page that could not be parsed: maintenance, not this page type at all,
-    cut short, or malformed."""
+    """The typed error for a page that could not be parsed: maintenance, cut short, not this page type at
+    all, or malformed (in that order)."""
     text = as_text(html)
+    if not text.strip():
+        return UnrecognisedPageError(page_type, url, "content (the answer is empty)", None)
     structured = _STRUCTURE[page_type].search(text) is not None
-    title = page_title(text)
     if not structured and _MAINTENANCE.search(text, 0, 50_000):
         return MaintenancePageError(page_type, url, detail)
-    if not page_is_complete(text) and (structured or "liverc" in (title or "").lower()):
+    if looks_like_html(text) and not page_is_complete(text):
         return TruncatedPageError(page_type, url, detail)
     if not structured:
-        return UnrecognisedPageError(page_type, url, detail, title)
+        return UnrecognisedPageError(page_type, url, detail, page_title(text))
     return PageFormatError(page_type, url, detail)
 
 

@@ -94,6 +94,8 @@ def _races(table: HtmlElement) -> list[RaceSummary]:
 def parse_event(html: str | bytes, track_slug: str, event_id: int, *, url: str | None = None) -> EventDetail:
     """Races in page order (sections newest first); an event with no results table has no races."""
     root = document(html)
+    if not _TABLES(root):
+        raise Missing("the event's tables (table.entry_list_data)")
     name = heading(root, "h3")
     if not name:
         raise Missing("event name (h3.page-header)")

@@ -102,8 +102,8 @@ def _cell_seconds(cell: HtmlElement) -> float | None:
 
 
 def _position(value: object) -> int | None:
-    number = optional_int(str(value or ""))
-    return number if number else None
+    """A printed position; None only when blank (0 is kept, and refused by the plausibility rules)."""
+    return optional_int(str(value if value is not None else ""))
 
 
 def _lap(raw: object, index: int) -> tuple[int, LapRecord | None, int | None]:
