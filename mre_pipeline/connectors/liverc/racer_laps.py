@@ -24,7 +24,7 @@ _TOKEN = re.compile(
     r"""|(//[^\n]*|/\*.*?\*/)""",
     re.S,
 )
-JSON5_MAX_CHARS = 8 * 1024
+JSON5_MAX_CHARS = 2048
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 MAX_DEPTH = 32
 

@@ -116,6 +116,9 @@ def guarded(page_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             except ConnectorError:
                 raise
             except Implausible as exc:
+                text = as_text(html)
+                if looks_like_html(text) and not page_is_complete(text):  # the cut is the cause
+                    raise TruncatedPageError(page_type, url, exc.problem) from None
                 raise ImplausibleRecordError(
                     page_type,
                     url,

@@ -215,7 +215,8 @@ def _table_figures(
     figures: dict[str, float | None] = {}
     for header, name in _TABLE_STATS.items():
         i = columns.get(header)
-        figures[name] = _cell_seconds(cells[i]) if i is not None else None
+        if i is not None:
+            figures[name] = _cell_seconds(cells[i])
     fastest_number = None
     i = columns.get("fastest lap")
     if i is not None:
@@ -231,17 +232,30 @@ def _published(
     table: dict[str, float | None], block: dict[str, Any] | None
 ) -> tuple[dict[str, float | None], str | None]:
     """LiveRC's figures (the 3-decimal lap-data values, else the table's) and the first disagreement
-    between the two where both print one."""
-    figures = dict(table)
+    between the two: a figure one of them prints and the other does not, or prints differently.
+
+    ``table`` holds a key for each statistic column the table has (None where the cell is blank).
+    """
+    figures = {name: table.get(name) for name in _LABELS}
     for key, name in _JS_STATS.items():
         value = optional_float(str(block.get(key) or "")) if block else None
-        if value is None:
-            continue
-        shown = table.get(name)
-        tolerance = TWO_DECIMALS_TOLERANCE if name in _TWO_DECIMALS else TIME_TOLERANCE_S
-        if shown is not None and abs(shown - value) > tolerance:
-            return figures, f"the results table shows {_LABELS[name]} {shown:g} but the lap data {value:g}"
-        figures[name] = value
+        if block is not None and name in table:
+            shown = table[name]
+            tolerance = TWO_DECIMALS_TOLERANCE if name in _TWO_DECIMALS else TIME_TOLERANCE_S
+            if (shown is None) != (value is None):
+                printed, blank = (
+                    ("the results table", "the lap data")
+                    if value is None
+                    else ("the lap data", "the results table")
+                )
+                return figures, f"{printed} shows a {_LABELS[name]} that {blank} leaves blank"
+            if shown is not None and value is not None and abs(shown - value) > tolerance:
+                return (
+                    figures,
+                    f"the results table shows {_LABELS[name]} {shown:g} but the lap data {value:g}",
+                )
+        if value is not None:
+            figures[name] = value
     return figures, None
 
 
