@@ -89,7 +89,7 @@ def _lap_problems(driver: DriverResult, field: int) -> list[str]:
     problems: list[str] = []
     if driver.laps_completed < 0:
         problems.append(f"{driver.laps_completed} laps completed")
-    if len(driver.laps) != driver.laps_completed:
+    elif len(driver.laps) != driver.laps_completed:
         problems.append(
             f"{len(driver.laps)} lap rows but the Laps/Time cell says {driver.laps_completed} laps"
         )

@@ -248,7 +248,7 @@ def _published(
                     if value is None
                     else ("the lap data", "the results table")
                 )
-                return figures, f"{printed} shows a {_LABELS[name]} that {blank} leaves blank"
+                return figures, f"{printed} shows a figure for {_LABELS[name]} that {blank} leaves blank"
             if shown is not None and value is not None and abs(shown - value) > tolerance:
                 return (
                     figures,
