@@ -1,18 +1,25 @@
 """A threaded HTTP server on 127.0.0.1 that plays live.liverc.com and every ``<slug>.liverc.com``.
 
 Pages are keyed by (track slug or ``None`` for the catalogue host, path with query). Faults can be queued
-per page (status codes, Retry-After, delays), every request is logged with a monotonic timestamp, and
+per page, each answering one request: a status (with Retry-After), a delay before answering, a body sent in
+pieces with pauses between them (``Route.trickle``), a redirect to any URL (``Route.redirect``), a
+maintenance page (``Route.maintenance``). Every request is logged with a monotonic timestamp, and
 robots.txt is served allow-all unless told otherwise. The page map is mutable while the server runs.
+
+    site.fail("demo", "/events/", Route.trickle(pieces=30, delay_s=1.5))   # the page itself, slowly
+    site.fail("demo", "/events/", Route.redirect("http://127.0.0.1:9/elsewhere"))
+    site.fail("demo", "/events/", Route.maintenance(), Route.maintenance())  # the next two requests
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -20,14 +27,54 @@ CATALOGUE = None  # the "slug" of live.liverc.com
 HOST_SUFFIXES = ("liverc.com", "localhost")  # Host-header routing: <slug>.liverc.com, <slug>.localhost
 
 
+MAINTENANCE_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>LiveRC :: Scheduled Maintenance</title></head>"
+    "<body><h1>We'll be back soon!</h1><p>LiveRC is down for scheduled maintenance. "
+    "Please check back in a few minutes.</p></body></html>\n"
+)
+
+
 @dataclass(frozen=True)
 class Route:
-    """One response: status, body and extra headers, optionally after a delay."""
+    """One response: status, body and extra headers, optionally after a delay, optionally trickled.
+
+    ``body=None`` in a queued fault means "the page's own body" for a 2xx status (so a fault can slow
+    down the real page) and an empty body otherwise. ``pieces > 1`` sends the body in that many pieces,
+    ``piece_delay_s`` apart, after the headers (which declare the full Content-Length).
+    """
 
     status: int = 200
-    body: str | bytes = ""
+    body: str | bytes | None = ""
     headers: tuple[tuple[str, str], ...] = ()
     delay_s: float = 0.0
+    pieces: int = 1
+    piece_delay_s: float = 0.0
+
+    @classmethod
+    def trickle(cls, pieces: int, delay_s: float, body: str | bytes | None = None) -> Route:
+        """The page (or ``body``) in ``pieces`` pieces, ``delay_s`` seconds apart."""
+        return cls(200, body, pieces=pieces, piece_delay_s=delay_s)
+
+    @classmethod
+    def redirect(cls, location: str, status: int = 302) -> Route:
+        """A redirect to any URL (absolute, or relative to the requested page)."""
+        return cls(status, "", headers=(("Location", location),))
+
+    @classmethod
+    def maintenance(cls, status: int = 200, retry_after: str | None = None) -> Route:
+        """A maintenance page instead of the requested page (status 200 as some sites do, or 503)."""
+        headers = (("Retry-After", retry_after),) if retry_after is not None else ()
+        return cls(status, MAINTENANCE_PAGE, headers=headers)
+
+    def body_bytes(self) -> bytes:
+        body = self.body or b""
+        return body.encode("utf-8") if isinstance(body, str) else body
+
+    def body_pieces(self) -> list[bytes]:
+        body = self.body_bytes()
+        count = max(1, min(self.pieces, len(body)))
+        size = -(-len(body) // count) if body else 0
+        return [body[i : i + size] for i in range(0, len(body), size)] if body else [b""]
 
 
 @dataclass(frozen=True)
@@ -82,7 +129,12 @@ class FakeSite:
         key = (slug, canonical_path(path))
         queued = self.faults.get(key)
         if queued:
-            return queued.popleft()
+            fault = queued.popleft()
+            if fault.body is None:
+                page = self.pages.get(key)
+                own = page.body if page is not None and 200 <= fault.status < 300 else ""
+                fault = replace(fault, body=own)
+            return fault
         if urlsplit(path).path == "/robots.txt":
             return Route(200, self.robots_txt) if self.robots_txt is not None else Route(404, "not found")
         return self.pages.get(key) or Route(404, "<html><body>404 Not Found</body></html>")
@@ -118,17 +170,23 @@ class FakeLiveRCServer:
                 route = server.site.resolve(slug, path)
                 if route.delay_s:
                     time.sleep(route.delay_s)
-                body = route.body.encode("utf-8") if isinstance(route.body, str) else route.body
-                try:
-                    self.send_response(route.status)
-                    self.send_header("Content-Type", "text/html; charset=UTF-8")
-                    self.send_header("Content-Length", str(len(body)))
-                    for name, value in route.headers:
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout tests)
+                # The client may give up mid-answer (timeout and deadline tests).
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._send(route)
+
+            def _send(self, route: Route) -> None:
+                pieces = route.body_pieces()
+                self.send_response(route.status)
+                self.send_header("Content-Type", "text/html; charset=UTF-8")
+                self.send_header("Content-Length", str(sum(len(p) for p in pieces)))
+                for name, value in route.headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                for index, piece in enumerate(pieces):
+                    if index:
+                        time.sleep(route.piece_delay_s)
+                    self.wfile.write(piece)
+                    self.wfile.flush()
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True

@@ -1,89 +1,89 @@
-"""Validate a fetched event before anything is written; every message names the race and the driver."""
+"""Validate a fetched event before anything is written; every message names the race and the driver.
+
+The rules on single records live beside the records (``connectors/plausibility.py``), so every connector's
+parser can refuse the same things at the page, with its URL; this module runs them again on whatever a
+connector returned and adds what needs the event and its races together.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+from mre_pipeline.connectors.plausibility import (
+    Finding,
+    event_detail_problems,
+    event_summary_problems,
+    race_findings,
+)
+from mre_pipeline.connectors.records import EventDetail, EventSummary, RaceResult, RaceSummary
 
-from mre_pipeline.connectors.records import DriverResult, EventDetail, RaceResult
-
-# LiveRC's Laps/Time total equals the sum of the lap times to the millisecond; allow rounding slack only.
-TOTAL_TIME_TOLERANCE_S = 0.05
+SHOWN_PROBLEMS = 5
 
 
 class EventValidationError(ValueError):
-    """The fetched event is inconsistent; nothing may be written."""
+    """The fetched event is inconsistent; nothing may be written.
 
-    def __init__(self, problems: list[str]):
+    ``problems`` holds one sentence per problem; ``findings`` the same as structured values (race id,
+    driver id and name) where the problem belongs to a race or a driver.
+    """
+
+    def __init__(self, problems: list[str], findings: list[Finding] | None = None):
         self.problems = problems
-        shown = "; ".join(problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        self.findings = findings or [Finding(p) for p in problems]
+        shown = "; ".join(problems[:SHOWN_PROBLEMS])
+        more = f" (and {len(problems) - SHOWN_PROBLEMS} more)" if len(problems) > SHOWN_PROBLEMS else ""
         super().__init__(f"validation failed: {shown}{more}")
 
 
 def validate_event(detail: EventDetail, races: list[RaceResult]) -> None:
-    problems: list[str] = []
+    """Raise EventValidationError listing every problem of the event and its races."""
+    findings = [Finding(p) for p in event_detail_problems(detail)]
     listed = [r.race_id for r in detail.races]
-    duplicates = sorted(rid for rid, n in Counter(listed).items() if n > 1)
-    if duplicates:
-        problems.append(f"event {detail.event_id} lists race ids more than once: {duplicates}")
     fetched = {r.race_id for r in races}
     missing = [rid for rid in dict.fromkeys(listed) if rid not in fetched]
     if missing:
-        problems.append(f"races listed on the event page but not fetched: {missing}")
+        findings.append(Finding(f"races listed on the event page but not fetched: {missing}"))
     extra = sorted(fetched - set(listed))
     if extra:
-        problems.append(f"races fetched but not listed on the event page: {extra}")
-    labels = {r.race_id: f"race {r.race_id} ({r.session_label})" for r in detail.races}
+        findings.append(Finding(f"races fetched but not listed on the event page: {extra}"))
+    summaries = {r.race_id: r for r in detail.races}
+    labels = {}
     for race in races:
-        problems.extend(_race_problems(race, labels.get(race.race_id, f"race {race.race_id}")))
+        summary = summaries.get(race.race_id)
+        label = f"race {race.race_id} ({summary.session_label})" if summary else f"race {race.race_id}"
+        labels[race.race_id] = label
+        if summary is not None:
+            findings.extend(_summary_mismatches(race, summary))
+        findings.extend(race_findings(race))
+    if findings:
+        problems = [f.where(labels.get(f.race_id)) if f.race_id is not None else f.text for f in findings]
+        raise EventValidationError(problems, findings)
+
+
+def _summary_mismatches(race: RaceResult, summary: RaceSummary) -> list[Finding]:
+    """The race page must be the race the event page links: same race number and round."""
+    findings = []
+    if race.race_number is not None and race.race_number != summary.race_number:
+        findings.append(
+            Finding(
+                f"the race page says race {race.race_number}, the event page race {summary.race_number}",
+                race.race_id,
+            )
+        )
+    if race.round_label and summary.section and _norm(race.round_label) != _norm(summary.section):
+        findings.append(
+            Finding(
+                f"the race page says round {race.round_label!r}, the event page {summary.section!r}",
+                race.race_id,
+            )
+        )
+    return findings
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def validate_event_listing(events: list[EventSummary]) -> None:
+    """Raise EventValidationError when a row of an events listing cannot be right."""
+    problems = [p for event in events for p in event_summary_problems(event)]
     if problems:
         raise EventValidationError(problems)
-
-
-def _race_problems(race: RaceResult, label: str) -> list[str]:
-    problems: list[str] = []
-    if not race.drivers:
-        return [f"{label}: no drivers in the results table"]
-    positions = sorted(d.position for d in race.drivers)
-    if positions != list(range(1, len(race.drivers) + 1)):
-        problems.append(f"{label}: positions are {positions}, expected 1..{len(race.drivers)} each once")
-    driver_ids = Counter(d.driver_id for d in race.drivers)
-    for driver_id, n in driver_ids.items():
-        if n > 1:
-            problems.append(f"{label}: driver id {driver_id} appears {n} times")
-    for driver in race.drivers:
-        problems.extend(
-            f"{label}, driver {driver.driver_name} ({driver.driver_id}): {p}"
-            for p in _driver_problems(driver)
-        )
-    return problems
-
-
-def _driver_problems(driver: DriverResult) -> list[str]:
-    problems: list[str] = []
-    if len(driver.laps) != driver.laps_completed:
-        problems.append(
-            f"{len(driver.laps)} lap rows but the Laps/Time cell says {driver.laps_completed} laps"
-        )
-    numbers = [lap.lap_number for lap in driver.laps]
-    if numbers != list(range(1, len(numbers) + 1)):
-        problems.append(f"lap numbers are not contiguous from 1 (first gap after lap {_first_gap(numbers)})")
-    bad = [lap.lap_number for lap in driver.laps if not lap.lap_time_s > 0]
-    if bad:
-        problems.append(f"non-positive lap times on laps {bad[:5]}")
-    if driver.laps and driver.total_time_s is not None:
-        total = sum(lap.lap_time_s for lap in driver.laps)
-        if abs(total - driver.total_time_s) > TOTAL_TIME_TOLERANCE_S:
-            problems.append(
-                f"lap times sum to {total:.3f} s but the total time is {driver.total_time_s:.3f} s"
-            )
-    elif driver.laps and driver.total_time_s is None:
-        problems.append("has laps but no total time")
-    return problems
-
-
-def _first_gap(numbers: list[int]) -> int:
-    for expected, actual in enumerate(numbers, start=1):
-        if actual != expected:
-            return expected - 1
-    return len(numbers)

@@ -10,6 +10,8 @@ from mre_pipeline.connectors.errors import (
     ConfigurationError,
     ConnectorError,
     InvalidIdentifierError,
+    RedirectRefusedError,
+    ResponseDeadlineError,
     ResponseTooLargeError,
     RobotsDisallowedError,
     ScrapingDisabledError,
@@ -130,7 +132,9 @@ def test_gives_up_after_max_retries(mock, clock) -> None:
     with pytest.raises(SourceHttpError) as err:
         client.get_text(CATALOGUE)
     assert err.value.status == 503 and err.value.url == CATALOGUE
-    assert "gave up after 3 attempts" in str(err.value)
+    assert str(err.value) == (
+        "LiveRC answered HTTP 503 Service Unavailable; gave up after 3 attempts (https://live.liverc.com/)"
+    )
     assert len(mock.request_history) == 3 and clock.sleeps == [1.0, 2.0]
 
 
@@ -179,7 +183,11 @@ def test_timeouts_retried_then_raised(mock, clock) -> None:
     client = make_client(clock, min_interval_s=0.0, max_retries=2, respect_robots=False)
     with pytest.raises(SourceHttpError) as err:
         client.get_text(CATALOGUE)
-    assert err.value.status is None and "timed out" in str(err.value)
+    assert err.value.status is None
+    assert (
+        str(err.value)
+        == "LiveRC did not answer within 20 s; gave up after 3 attempts (https://live.liverc.com/)"
+    )
     assert len(mock.request_history) == 3 and clock.sleeps == [1.0, 2.0]
 
 
@@ -246,11 +254,112 @@ def test_response_size_cap(mock, clock) -> None:
     assert client.stats.retries == 0
 
 
-def test_off_host_redirect_is_refused(mock, clock) -> None:
+def test_off_host_redirect_is_refused_without_contacting_the_other_host(mock, clock) -> None:
     mock.get(CATALOGUE, status_code=302, headers={"Location": "https://evil.example/"})
     mock.get("https://evil.example/", text="gotcha")
-    with pytest.raises(SourceHttpError, match="off-host"):
+    with pytest.raises(RedirectRefusedError) as err:
         make_client(clock, respect_robots=False).get_text(CATALOGUE)
+    assert str(err.value) == (
+        "LiveRC redirected the page to another host, evil.example, which is never contacted "
+        "(https://live.liverc.com/)"
+    )
+    assert err.value.target == "https://evil.example/" and err.value.status == 302
+    assert urls(mock) == [CATALOGUE]
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://live.liverc.com/elsewhere",  # another scheme
+        "https://live.liverc.com:8443/elsewhere",  # another port
+        "//other.liverc.com/",  # protocol-relative, another host
+        "https://live.liverc.com.evil.example/",
+        "https://user@evil.example/",
+    ],
+)
+def test_redirects_leaving_the_origin_are_refused(mock, clock, location: str) -> None:
+    mock.get(CATALOGUE, status_code=301, headers={"Location": location})
+    with pytest.raises(RedirectRefusedError, match="to another host"):
+        make_client(clock, respect_robots=False).get_text(CATALOGUE)
+    assert urls(mock) == [CATALOGUE]
+
+
+def test_same_host_redirects_are_followed_paced_and_checked_against_robots(mock, clock) -> None:
+    mock.get(EVENTS, status_code=302, headers={"Location": "/events/new/"})
+    mock.get("https://demo.liverc.com/events/new/", status_code=307, headers={"Location": "../final/"})
+    mock.get("https://demo.liverc.com/events/final/", text="moved here")
+    client = make_client(clock, min_interval_s=2.0)
+    assert client.get_text(EVENTS) == "moved here"
+    assert urls(mock) == [
+        TRACK_ROBOTS,
+        EVENTS,
+        "https://demo.liverc.com/events/new/",
+        "https://demo.liverc.com/events/final/",
+    ]
+    assert clock.sleeps == [2.0, 2.0, 2.0]  # every hop waits its turn like any request
+    assert client.stats.requests == 4
+
+
+def test_redirect_to_a_disallowed_path_is_not_followed(mock, clock) -> None:
+    mock.get(EVENTS, status_code=302, headers={"Location": "/private/x"})
+    mock.get("https://demo.liverc.com/private/x", text="secret")
+    with pytest.raises(RobotsDisallowedError):
+        make_client(clock).get_text(EVENTS)
+    assert urls(mock) == [TRACK_ROBOTS, EVENTS]
+
+
+def test_redirect_loops_and_long_chains_are_refused(mock, clock) -> None:
+    mock.get(CATALOGUE, status_code=302, headers={"Location": "/a"})
+    mock.get("https://live.liverc.com/a", status_code=302, headers={"Location": "/"})
+    with pytest.raises(RedirectRefusedError) as err:
+        make_client(clock, respect_robots=False).get_text(CATALOGUE)
+    assert str(err.value) == "LiveRC redirected the page in a loop (https://live.liverc.com/)"
+    for hop in range(10):
+        mock.get(f"https://live.liverc.com/hop{hop}", status_code=302, headers={"Location": f"/hop{hop + 1}"})
+    mock.get(CATALOGUE, status_code=302, headers={"Location": "/hop0"})
+    with pytest.raises(RedirectRefusedError) as err:
+        make_client(clock, respect_robots=False, max_redirects=3).get_text(CATALOGUE)
+    assert str(err.value) == "LiveRC redirected the page more than 3 times (https://live.liverc.com/)"
+
+
+def test_redirect_without_location_is_typed(mock, clock) -> None:
+    mock.get(CATALOGUE, status_code=302)
+    with pytest.raises(SourceHttpError) as err:
+        make_client(clock, respect_robots=False).get_text(CATALOGUE)
+    assert str(err.value) == "LiveRC answered HTTP 302 Found without a target (https://live.liverc.com/)"
+
+
+def test_connection_failure_reason_is_plain(mock, clock) -> None:
+    mock.get(CATALOGUE, exc=requests.exceptions.ConnectionError("boom"))
+    with pytest.raises(SourceHttpError) as err:
+        make_client(clock, min_interval_s=0.0, max_retries=1, respect_robots=False).get_text(CATALOGUE)
+    assert (
+        str(err.value) == "could not connect to LiveRC; gave up after 2 attempts (https://live.liverc.com/)"
+    )
+
+
+class TickingClock(FakeClock):
+    """Every reading moves time on by ``step`` seconds: a response that takes that long per step."""
+
+    def __init__(self, step: float) -> None:
+        super().__init__()
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_deadline_overrun_fails_once_and_is_not_retried(mock) -> None:
+    mock.get(CATALOGUE, text="<html>slow</html>")
+    clock = TickingClock(step=11.0)  # pace, send, watchdog, first chunk: 44 s
+    client = make_client(clock, min_interval_s=0.0, respect_robots=False, response_deadline_s=20.0)  # type: ignore[arg-type]
+    with pytest.raises(ResponseDeadlineError) as err:
+        client.get_text(CATALOGUE)
+    assert str(err.value) == (
+        "LiveRC sent the page too slowly: not complete after 20 s (https://live.liverc.com/)"
+    )
+    assert len(mock.request_history) == 1 and client.stats.retries == 0
 
 
 @pytest.mark.parametrize(
@@ -289,6 +398,8 @@ def test_path_style_track_template() -> None:
         {"min_interval_s": -1},
         {"timeout_s": 0},
         {"max_response_bytes": 0},
+        {"response_deadline_s": 0},
+        {"max_redirects": -1},
     ],
 )
 def test_invalid_configuration_is_typed(settings: dict[str, object]) -> None:
@@ -301,8 +412,12 @@ def test_environment_configuration(monkeypatch) -> None:
     monkeypatch.setenv("MRE_LIVERC_TRACK_URL", "http://127.0.0.1:1/t/{slug}")
     monkeypatch.setenv("MRE_LIVERC_MAX_RETRIES", "7")
     monkeypatch.setenv("MRE_LIVERC_RESPECT_ROBOTS", "off")
+    monkeypatch.setenv("MRE_LIVERC_RESPONSE_DEADLINE_S", "7.5")
     config = LiveRCConfig.from_env()
     assert (config.min_interval_s, config.max_retries, config.respect_robots) == (0.25, 7, False)
+    assert config.response_deadline_s == 7.5
+    monkeypatch.delenv("MRE_LIVERC_RESPONSE_DEADLINE_S")
+    assert LiveRCConfig.from_env().response_deadline_s == 20.0
     monkeypatch.setenv("MRE_LIVERC_TIMEOUT_S", "soon")
     with pytest.raises(ConnectorError):
         LiveRCConfig.from_env()

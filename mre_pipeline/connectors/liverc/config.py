@@ -6,7 +6,9 @@ Environment variables (all optional):
 - ``MRE_LIVERC_TRACK_URL``: a track's site, with ``{slug}`` (default ``https://{slug}.liverc.com``); a
   path-style form such as ``http://127.0.0.1:8000/t/{slug}`` lets one loopback server play every track.
 - ``MRE_LIVERC_MIN_INTERVAL_S``: minimum seconds between two requests to one host (default 1).
-- ``MRE_LIVERC_TIMEOUT_S``: connect/read timeout per request (default 30).
+- ``MRE_LIVERC_TIMEOUT_S``: connect/read timeout per request (default 30); never more than the deadline.
+- ``MRE_LIVERC_RESPONSE_DEADLINE_S``: the whole response (connect, headers and the entire body) must
+  arrive within this many seconds (default 20), or the fetch fails without a retry.
 - ``MRE_LIVERC_MAX_RETRIES``: extra attempts after a connection error, timeout, 429 or 5xx (default 4).
 - ``MRE_LIVERC_USER_AGENT``: replaces the default, honest User-Agent; ``MRE_LIVERC_CONTACT`` only changes
   the contact it names.
@@ -32,6 +34,10 @@ DEFAULT_MIN_INTERVAL_S = 1.0
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RETRIES = 4
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+# The largest captured page (the 615 KB catalogue) arrives in well under a second; 20 s leaves room for a
+# slow LiveRC while bounding how long one response can hold the single LiveRC slot.
+DEFAULT_RESPONSE_DEADLINE_S = 20.0
+DEFAULT_MAX_REDIRECTS = 5
 
 
 def default_user_agent(contact: str = DEFAULT_CONTACT) -> str:
@@ -57,6 +63,8 @@ class LiveRCConfig:
     scrape_enabled: bool = True
     min_interval_s: float = DEFAULT_MIN_INTERVAL_S
     timeout_s: float = DEFAULT_TIMEOUT_S
+    response_deadline_s: float = DEFAULT_RESPONSE_DEADLINE_S
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
     max_retries: int = DEFAULT_MAX_RETRIES
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
@@ -74,8 +82,10 @@ class LiveRCConfig:
             )
         if self.min_interval_s < 0 or self.max_retries < 0 or self.backoff_base_s < 0:
             raise ConfigurationError("LiveRC interval, retries and backoff must not be negative")
-        if self.timeout_s <= 0 or self.max_response_bytes <= 0:
-            raise ConfigurationError("LiveRC timeout and response cap must be positive")
+        if self.timeout_s <= 0 or self.max_response_bytes <= 0 or self.response_deadline_s <= 0:
+            raise ConfigurationError("LiveRC timeout, response deadline and response cap must be positive")
+        if self.max_redirects < 0:
+            raise ConfigurationError("the number of LiveRC redirects to follow must not be negative")
         if not self.user_agent.strip():
             raise ConfigurationError("the LiveRC User-Agent must not be empty")
 
@@ -90,6 +100,7 @@ class LiveRCConfig:
                 scrape_enabled=env_flag("MRE_SCRAPE_ENABLED", True),
                 min_interval_s=env_float("MRE_LIVERC_MIN_INTERVAL_S", DEFAULT_MIN_INTERVAL_S),
                 timeout_s=env_float("MRE_LIVERC_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+                response_deadline_s=env_float("MRE_LIVERC_RESPONSE_DEADLINE_S", DEFAULT_RESPONSE_DEADLINE_S),
                 max_retries=env_int("MRE_LIVERC_MAX_RETRIES", DEFAULT_MAX_RETRIES),
                 max_response_bytes=env_int("MRE_LIVERC_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES),
                 respect_robots=env_flag("MRE_LIVERC_RESPECT_ROBOTS", True),

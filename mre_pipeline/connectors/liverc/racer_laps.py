@@ -4,7 +4,8 @@ LiveRC serves single-quoted JS with ``\\'`` escapes and a trailing ``;``; copies
 have unquoted keys, double quotes and trailing commas. Each block is found by brace matching (never a
 non-greedy regex: the formatted form has no ``;``). Decoding takes the cheapest correct route: the raw form
 without escapes is JSON once its quotes are swapped; anything else goes through one tokenising pass that
-rewrites JS literals as JSON; json5 is the slow last resort.
+rewrites JS literals as JSON (and drops comments); json5 is the last resort, for small blocks only: it
+reads about 40 KB a second, so a damaged block of a long race would hold a run for seconds.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ _START = re.compile(r"racerLaps\s*\[\s*['\"]?(\d+)['\"]?\s*\]\s*=\s*\{", re.ASCI
 # Braces, and whole quoted strings (so braces inside names do not count).
 _SCAN = re.compile(r"""[{}]|'[^'\\]*(?:\\.[^'\\]*)*'|"[^"\\]*(?:\\.[^"\\]*)*\"""", re.S)
 _TOKEN = re.compile(
-    r"""'([^'\\]*(?:\\.[^'\\]*)*)'|("[^"\\]*(?:\\.[^"\\]*)*")|([A-Za-z_$][\w$]*)|(,(?=\s*[}\]]))""",
+    r"""'([^'\\]*(?:\\.[^'\\]*)*)'|("[^"\\]*(?:\\.[^"\\]*)*")|([A-Za-z_$][\w$]*)|(,(?=\s*[}\]]))"""
+    r"""|(//[^\n]*|/\*.*?\*/)""",
     re.S,
 )
+JSON5_MAX_CHARS = 2048
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 MAX_DEPTH = 32
 
@@ -47,7 +50,7 @@ def _block_end(text: str, open_brace: int) -> int:
 
 
 def _token_to_json(match: re.Match[str]) -> str:
-    single, double, word, _comma = match.groups()
+    single, double, word, _comma, _comment = match.groups()
     if single is not None:
         # JS escapes (\' and \") become the plain character, then the value is re-encoded for JSON.
         return json.dumps(re.sub(r"\\(.)", r"\1", single, flags=re.S), ensure_ascii=False)
@@ -55,7 +58,7 @@ def _token_to_json(match: re.Match[str]) -> str:
         return double
     if word is not None:
         return word if word in ("true", "false", "null") else f'"{word}"'
-    return ""  # trailing comma
+    return ""  # trailing comma or comment
 
 
 def decode_block(blob: str) -> dict[str, Any]:
@@ -70,6 +73,8 @@ def decode_block(blob: str) -> dict[str, Any]:
         try:
             value = json.loads(_TOKEN.sub(_token_to_json, blob))
         except (ValueError, RecursionError):
+            if len(blob) > JSON5_MAX_CHARS:
+                raise LapDataError("racerLaps block is not a JS object literal") from None
             try:
                 value = json5.loads(blob)
             except (ValueError, RecursionError, TypeError, IndexError) as exc:
@@ -89,5 +94,8 @@ def extract_racer_laps(html: str) -> dict[int, dict[str, Any]]:
             return blocks
         start = match.end() - 1
         end = _block_end(html, start)
-        blocks[int(match.group(1))] = decode_block(html[start:end])
+        driver_id = int(match.group(1))
+        if driver_id in blocks:
+            raise LapDataError(f"two lap-data blocks for driver {driver_id}")
+        blocks[driver_id] = decode_block(html[start:end])
         position = end

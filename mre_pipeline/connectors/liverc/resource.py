@@ -6,7 +6,8 @@ The design notes keep Dagster out of connectors; this module is the accepted exc
 :class:`~mre_pipeline.connectors.base.RaceDataSource`.
 
 Unset fields fall back to the environment (see ``config.py``): MRE_LIVERC_CATALOGUE_URL,
-MRE_LIVERC_TRACK_URL, MRE_LIVERC_MIN_INTERVAL_S (default 1), MRE_LIVERC_TIMEOUT_S, MRE_LIVERC_MAX_RETRIES,
+MRE_LIVERC_TRACK_URL, MRE_LIVERC_MIN_INTERVAL_S (default 1), MRE_LIVERC_TIMEOUT_S,
+MRE_LIVERC_RESPONSE_DEADLINE_S (default 20), MRE_LIVERC_MAX_RETRIES,
 MRE_LIVERC_USER_AGENT, MRE_LIVERC_MAX_RESPONSE_BYTES, MRE_SCRAPE_ENABLED (default on; 0/false/no/off
 disables), MRE_LIVERC_RESPECT_ROBOTS (default on).
 """
@@ -31,6 +32,9 @@ class LiveRCResource(dg.ConfigurableResource):
     )
     min_interval_s: float | None = Field(default=None, description="Seconds between requests to one host.")
     timeout_s: float | None = None
+    response_deadline_s: float | None = Field(
+        default=None, description="Seconds for a whole response. Default: MRE_LIVERC_RESPONSE_DEADLINE_S."
+    )
     max_retries: int | None = None
     respect_robots: bool | None = None
     scrape_enabled: bool | None = Field(default=None, description="Kill switch. Default: MRE_SCRAPE_ENABLED.")
@@ -45,6 +49,7 @@ class LiveRCResource(dg.ConfigurableResource):
             "track_url_template": self.track_url_template,
             "min_interval_s": self.min_interval_s,
             "timeout_s": self.timeout_s,
+            "response_deadline_s": self.response_deadline_s,
             "max_retries": self.max_retries,
             "respect_robots": self.respect_robots,
             "scrape_enabled": self.scrape_enabled,

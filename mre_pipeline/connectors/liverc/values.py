@@ -104,9 +104,16 @@ def count(text: str | None) -> int:
     return value
 
 
+def _strptime(text: str, pattern: str, what: str) -> datetime:
+    try:
+        return datetime.strptime(text, pattern)
+    except ValueError:
+        raise ValueError(f"not a {what}: {text!r}") from None
+
+
 def parse_day(text: str) -> date:
     """``Nov 16, 2025`` (LiveRC prints unpadded days)."""
-    return datetime.strptime(clean(text), "%b %d, %Y").date()
+    return _strptime(clean(text), "%b %d, %Y", "date").date()
 
 
 def parse_day_range(text: str) -> tuple[date, date]:
@@ -121,10 +128,10 @@ def parse_completed(text: str) -> datetime | None:
     value = clean(text)
     if " at " not in value:
         return None
-    return datetime.strptime(value.upper(), "%b %d, %Y AT %I:%M%p")
+    return _strptime(value.upper(), "%b %d, %Y AT %I:%M%p", "completion time")
 
 
 def parse_sort_datetime(text: str) -> tuple[date, time | None]:
     """Hidden ``2025-11-16 08:30:00``; ``00:00:00`` means "no time", not midnight."""
-    stamp = datetime.strptime(clean(text), "%Y-%m-%d %H:%M:%S")
+    stamp = _strptime(clean(text), "%Y-%m-%d %H:%M:%S", "date and time")
     return stamp.date(), (None if stamp.time() == time(0, 0) else stamp.time())

@@ -41,7 +41,9 @@ def parse_catalogue(html: str | bytes, *, url: str | None = None) -> list[TrackR
     root = document(html)
     table = require(first(_TABLE(root)), "table.track_list")
     tracks: dict[str, TrackRecord] = {}
+    rows = 0
     for row in _ROWS(table):
+        rows += 1
         cells = child_cells(row)
         if len(cells) < 2:
             raise Missing(f"catalogue row with {len(cells)} cells")
@@ -74,4 +76,7 @@ def parse_catalogue(html: str | bytes, *, url: str | None = None) -> list[TrackR
         )
     if not tracks:
         raise Missing("track rows (the catalogue table is empty)")
+    links = sum(_SLUG.match((a.get("href") or "").strip()) is not None for a in _LINK(table))
+    if links != rows:
+        raise Missing(f"{links - rows} of its {links} track links are outside rows that can be read")
     return list(tracks.values())

@@ -15,6 +15,8 @@ from mre_pipeline.connectors.liverc.pages.common import (
     has_class,
     heading,
     query_id,
+    refuse_problems,
+    stats_card,
     xpath,
 )
 from mre_pipeline.connectors.liverc.values import (
@@ -24,6 +26,7 @@ from mre_pipeline.connectors.liverc.values import (
     parse_day_range,
     text_of,
 )
+from mre_pipeline.connectors.plausibility import event_detail_problems
 from mre_pipeline.connectors.records import EventDetail, RaceSummary
 
 SOURCE = "liverc"
@@ -35,7 +38,6 @@ _TABLE_TITLE = xpath(f"./thead//span[{has_class('class_header')}]")
 _ROWS = xpath("./tbody/tr")
 _LINK = xpath(".//a[@href]")
 _ALL_LINKS = xpath("//a[@href]")
-_STATS_ROWS = xpath(f"//div[{has_class('col-lg-4')}]//table//tr")
 _ENTRIES = re.compile(r"Entries:\s*([\d,]+)", re.ASCII)
 _DRIVERS = re.compile(r"Drivers:\s*([\d,]+)", re.ASCII)
 
@@ -57,16 +59,6 @@ def _race_results_table(root: HtmlElement) -> HtmlElement | None:
         if text_of(first(_TABLE_TITLE(table))).lower() == "race results":
             return table
     return None
-
-
-def _stats(root: HtmlElement) -> dict[str, str]:
-    """The "Event Stats" card as label -> text (``<br />`` becomes a space)."""
-    stats: dict[str, str] = {}
-    for row in _STATS_ROWS(root):
-        th, td = row.find("th"), row.find("td")
-        if th is not None and td is not None:
-            stats[text_of(th).lower()] = clean(" ".join(td.itertext()))
-    return stats
 
 
 def _races(table: HtmlElement) -> list[RaceSummary]:
@@ -102,6 +94,8 @@ def _races(table: HtmlElement) -> list[RaceSummary]:
 def parse_event(html: str | bytes, track_slug: str, event_id: int, *, url: str | None = None) -> EventDetail:
     """Races in page order (sections newest first); an event with no results table has no races."""
     root = document(html)
+    if not _TABLES(root):
+        raise Missing("the event's tables (table.entry_list_data)")
     name = heading(root, "h3")
     if not name:
         raise Missing("event name (h3.page-header)")
@@ -109,12 +103,18 @@ def parse_event(html: str | bytes, track_slug: str, event_id: int, *, url: str |
     start, end = parse_day_range(date_text) if date_text else (None, None)
     table = _race_results_table(root)
     races = _races(table) if table is not None else []
-    entry_link = any(query_id(a.get("href"), "view_entry_list") for a in _ALL_LINKS(root))
-    stats = _stats(root)
+    links = _ALL_LINKS(root)
+    race_links = sum(query_id(a.get("href"), "view_race_result") is not None for a in links)
+    if race_links != len(races):
+        raise Missing(
+            f"{race_links - len(races)} of its {race_links} race result links are outside the Race Results rows"
+        )
+    entry_link = any(query_id(a.get("href"), "view_entry_list") for a in links)
+    stats = stats_card(root)
     registrations = stats.get("registrations", "")
     entries = _ENTRIES.search(registrations)
     drivers = _DRIVERS.search(registrations)
-    return EventDetail(
+    detail = EventDetail(
         source=SOURCE,
         track_slug=track_slug,
         event_id=event_id,
@@ -129,3 +129,5 @@ def parse_event(html: str | bytes, track_slug: str, event_id: int, *, url: str |
         total_race_laps=optional_int(stats.get("total race laps")),
         race_track=stats.get("race track") or None,
     )
+    refuse_problems(event_detail_problems(detail))
+    return detail

@@ -13,6 +13,7 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from mre_pipeline.connectors.liverc.pages.common import (
+    Implausible,
     Missing,
     as_text,
     child_cells,
@@ -34,6 +35,7 @@ from mre_pipeline.connectors.liverc.values import (
     text_of,
     text_without_hidden,
 )
+from mre_pipeline.connectors.plausibility import TIME_TOLERANCE_S, TWO_DECIMALS_TOLERANCE, race_findings
 from mre_pipeline.connectors.records import DriverResult, LapRecord, RaceResult
 
 # racerLaps field -> DriverResult field; the 3-decimal JS values are the published figures at full precision.
@@ -56,6 +58,17 @@ _TABLE_STATS = {
     "top 3 consecutive": "top3_consecutive_s",
     "std. deviation": "std_deviation_s",
     "consistency": "consistency_pct",
+}
+_TWO_DECIMALS = {"std_deviation_s", "consistency_pct"}  # the table prints these to 2 dp, the lap data 3
+_LABELS = {
+    "fastest_lap_s": "fastest lap",
+    "avg_lap_s": "average lap",
+    "avg_top5_s": "average of the best 5",
+    "avg_top10_s": "average of the best 10",
+    "avg_top15_s": "average of the best 15",
+    "top3_consecutive_s": "best 3 consecutive laps",
+    "std_deviation_s": "standard deviation",
+    "consistency_pct": "consistency",
 }
 _TABLE = xpath(f"//table[{has_class('race_result')}]")
 _HEAD_ROWS = xpath("./thead/tr")
@@ -89,8 +102,27 @@ def _cell_seconds(cell: HtmlElement) -> float | None:
 
 
 def _position(value: object) -> int | None:
-    number = optional_int(str(value or ""))
-    return number if number else None
+    """A printed position; None only when blank (0 is kept, and refused by the plausibility rules)."""
+    return optional_int(str(value if value is not None else ""))
+
+
+def _lap(raw: object, index: int) -> tuple[int, LapRecord | None, int | None]:
+    """(lap number, the timed lap or None for lap 0, the grid slot lap 0 carries)."""
+    if not isinstance(raw, dict):
+        raise Missing(f"lap entry {index + 1} of the lap data is not an object")
+    number = optional_int(str(raw.get("lapNum", "")))
+    if number is None:
+        raise Missing(f"lap number of lap entry {index + 1}")
+    if number == 0:
+        return 0, None, _position(raw.get("pos"))
+    lap_time = optional_float(str(raw.get("time", "")))
+    if lap_time is None:
+        raise Missing(f"time of lap {number}")
+    position = _position(raw.get("pos"))
+    if position is None:
+        raise Missing(f"position after lap {number}")
+    pace = clean(str(raw.get("pace", ""))) or None
+    return number, LapRecord(lap_number=number, lap_time_s=lap_time, position=position, pace=pace), None
 
 
 def _laps(block: dict[str, Any] | None) -> tuple[tuple[LapRecord, ...], int | None]:
@@ -102,26 +134,14 @@ def _laps(block: dict[str, Any] | None) -> tuple[tuple[LapRecord, ...], int | No
         raise Missing("racerLaps 'laps' is not a list")
     laps: list[LapRecord] = []
     grid = None
-    for raw in raw_laps:
-        if not isinstance(raw, dict):
-            raise Missing("a racerLaps lap that is not an object")
-        number = int(str(raw.get("lapNum", "")).strip())
-        if number == 0:
-            grid = _position(raw.get("pos"))
-            continue
-        if number < 0:
-            raise Missing(f"lap number {number}")
-        lap_time = optional_float(str(raw.get("time", "")))
-        if lap_time is None:
-            raise Missing(f"time of lap {number}")
-        laps.append(
-            LapRecord(
-                lap_number=number,
-                lap_time_s=lap_time,
-                position=_position(raw.get("pos")),
-                pace=clean(str(raw.get("pace", ""))) or None,
-            )
-        )
+    for index, raw in enumerate(raw_laps):
+        number, lap, slot = _lap(raw, index)
+        if lap is None:
+            if grid is not None or laps:
+                raise Missing("a second or late lap 0 in the lap data")
+            grid = slot
+        else:
+            laps.append(lap)
     return tuple(laps), grid
 
 
@@ -131,7 +151,7 @@ def _driver_ids(rows: list[HtmlElement], blocks: dict[int, dict[str, Any]]) -> l
     for row in rows:
         link = first(_DRIVER_LINK(row))
         raw = (link.get("data-driver-id") or "").strip() if link is not None else ""
-        explicit.append(int(raw) if raw.isdecimal() and raw.isascii() else None)
+        explicit.append(int(raw) if raw.isdecimal() and raw.isascii() and len(raw) < 19 else None)
     claimed = {i for i in explicit if i is not None}
     by_name: dict[str, list[int]] = {}
     for driver_id, block in blocks.items():
@@ -156,9 +176,158 @@ def _row_name(row: HtmlElement) -> str:
     return text_of(node)
 
 
+def _same_drivers(
+    race_id: int, rows: list[HtmlElement], ids: list[int], blocks: dict[int, dict[str, Any]]
+) -> None:
+    """The results table and the lap data must describe the same drivers, each once."""
+    seen: set[int] = set()
+    for row, driver_id in zip(rows, ids, strict=True):
+        if driver_id in seen:
+            raise Implausible(
+                f"race {race_id}, driver {_row_name(row)} ({driver_id}): two rows in the results table",
+                race_id,
+                driver_id,
+                _row_name(row),
+            )
+        seen.add(driver_id)
+    for driver_id in blocks.keys() - seen:
+        name = clean(str(blocks[driver_id].get("driverName", "")))
+        raise Implausible(
+            f"race {race_id}, driver {name} ({driver_id}): in the lap data but not in the results table",
+            race_id,
+            driver_id,
+            name,
+        )
+    for row, driver_id in zip(rows, ids, strict=True):
+        if driver_id not in blocks:
+            raise Implausible(
+                f"race {race_id}, driver {_row_name(row)} ({driver_id}): in the results table but not in the lap data",
+                race_id,
+                driver_id,
+                _row_name(row),
+            )
+
+
+def _table_figures(
+    cells: list[HtmlElement], columns: dict[str, int]
+) -> tuple[dict[str, float | None], int | None]:
+    """The published statistics as the table prints them, and the fastest lap's number."""
+    figures: dict[str, float | None] = {}
+    for header, name in _TABLE_STATS.items():
+        i = columns.get(header)
+        if i is not None:
+            figures[name] = _cell_seconds(cells[i])
+    fastest_number = None
+    i = columns.get("fastest lap")
+    if i is not None:
+        cell = cells[i]
+        sup = cell.find(".//sup")
+        fastest_number = optional_int(sup.text_content()) if sup is not None else None
+        visible = clean(cell.text or "")
+        figures["fastest_lap_s"] = duration_seconds(visible) if visible else None
+    return figures, fastest_number
+
+
+def _published(
+    table: dict[str, float | None], block: dict[str, Any] | None
+) -> tuple[dict[str, float | None], str | None]:
+    """LiveRC's figures (the 3-decimal lap-data values, else the table's) and the first disagreement
+    between the two: a figure one of them prints and the other does not, or prints differently.
+
+    ``table`` holds a key for each statistic column the table has (None where the cell is blank).
+    """
+    figures = {name: table.get(name) for name in _LABELS}
+    for key, name in _JS_STATS.items():
+        value = optional_float(str(block.get(key) or "")) if block else None
+        if block is not None and name in table:
+            shown = table[name]
+            tolerance = TWO_DECIMALS_TOLERANCE if name in _TWO_DECIMALS else TIME_TOLERANCE_S
+            if (shown is None) != (value is None):
+                printed, blank = (
+                    ("the results table", "the lap data")
+                    if value is None
+                    else ("the lap data", "the results table")
+                )
+                return figures, f"{printed} shows a figure for {_LABELS[name]} that {blank} leaves blank"
+            if shown is not None and value is not None and abs(shown - value) > tolerance:
+                return (
+                    figures,
+                    f"the results table shows {_LABELS[name]} {shown:g} but the lap data {value:g}",
+                )
+        if value is not None:
+            figures[name] = value
+    return figures, None
+
+
+def _driver(
+    race_id: int,
+    index: int,
+    row: HtmlElement,
+    driver_id: int,
+    block: dict[str, Any] | None,
+    columns: dict[str, int],
+) -> DriverResult:
+    """One results row with its lap-data block; refuses a row that disagrees with its lap data."""
+    cells = child_cells(row)
+    if len(cells) < len(columns):
+        raise Missing(f"cells in results row {index + 1} ({len(cells)} of {len(columns)})")
+    driver_cell = cells[columns["driver"]]
+    name = _row_name(row) or text_without_hidden(driver_cell)
+    if not name:
+        raise Missing(f"driver name in results row {index + 1}")
+
+    def refuse(problem: str) -> Implausible:
+        return Implausible(
+            f"race {race_id}, driver {name} ({driver_id}): {problem}", race_id, driver_id, name
+        )
+
+    listed_name = clean(str(block.get("driverName", ""))) if block else ""
+    if listed_name and _name_key(listed_name) != _name_key(name):
+        raise refuse(f"the results table names {name!r} but the lap data {listed_name!r}")
+    position = optional_int(cells[columns["pos"]].text_content())
+    if position is None:
+        raise Missing(f"position of {name!r}")
+    if position != index + 1:
+        raise refuse(f"results row {index + 1} shows position {position}")
+    laps, grid = _laps(block)
+    laps_completed, total = laps_and_time(cells[columns["laps/time"]].text_content())
+    table, fastest_number = _table_figures(cells, columns)
+    figures, disagreement = _published(table, block)
+    if disagreement:
+        raise refuse(disagreement)
+    qual, behind = columns.get("qual"), columns.get("behind")
+    car = first(_CAR(driver_cell))
+    return DriverResult(
+        driver_id=driver_id,
+        driver_name=name,
+        position=position,
+        laps_completed=laps_completed,
+        total_time_s=total,
+        car_number=text_of(car) or None,
+        qual_position=optional_int(cells[qual].text_content()) if qual is not None else None,
+        grid_position=grid,
+        behind_text=text_of(cells[behind]) or None if behind is not None else None,
+        fastest_lap_number=fastest_number,
+        laps=laps,
+        **figures,
+    )
+
+
+def _refuse_implausible(race: RaceResult) -> None:
+    findings = race_findings(race)
+    if findings:
+        finding = findings[0]
+        raise Implausible(finding.where(), race.race_id, finding.driver_id, finding.driver_name)
+
+
 @guarded("race")
 def parse_race(html: str | bytes, race_id: int, *, url: str | None = None) -> RaceResult:
-    """Drivers in finishing order, each with LiveRC's published figures and their laps."""
+    """Drivers in finishing order, each with LiveRC's published figures and their laps.
+
+    The table and the lap data state the drivers, names, statistics and (through the lap times and the
+    Laps/Time cell) the laps twice; any disagreement refuses the page rather than storing a smaller or
+    different race.
+    """
     text = as_text(html)
     root = document(text)
     table = require(first(_TABLE(root)), "results table (table.race_result)")
@@ -170,71 +339,21 @@ def parse_race(html: str | bytes, race_id: int, *, url: str | None = None) -> Ra
         blocks = extract_racer_laps(text)
     except LapDataError as exc:
         raise Missing(f"lap data (racerLaps): {exc}") from None
-
     rows = _BODY_ROWS(table)
-    ids = _driver_ids(rows, blocks)
-    drivers: list[DriverResult] = []
-    for index, (row, driver_id) in enumerate(zip(rows, ids, strict=True)):
-        cells = child_cells(row)
-        if len(cells) < len(columns):
-            raise Missing(f"cells in results row {index + 1} ({len(cells)} of {len(columns)})")
-
-        def cell(name: str, cells: list[HtmlElement] = cells) -> HtmlElement | None:
-            i = columns.get(name)
-            return cells[i] if i is not None else None
-
-        driver_cell = cells[columns["driver"]]
-        name = _row_name(row) or text_without_hidden(driver_cell)
-        if not name:
-            raise Missing(f"driver name in results row {index + 1}")
-        block = blocks.get(driver_id)
-        laps, grid = _laps(block)
-        laps_completed, total = laps_and_time(cells[columns["laps/time"]].text_content())
-        stats: dict[str, float | None] = {}
-        for header, field in _TABLE_STATS.items():
-            node = cell(header)
-            stats[field] = _cell_seconds(node) if node is not None else None
-        for key, field in _JS_STATS.items():
-            value = optional_float(str(block.get(key) or "")) if block else None
-            if value is not None:
-                stats[field] = value
-        fastest_number = None
-        fastest_cell = cell("fastest lap")
-        if fastest_cell is not None:
-            sup = fastest_cell.find(".//sup")
-            fastest_number = optional_int(sup.text_content()) if sup is not None else None
-            if stats.get("fastest_lap_s") is None:
-                visible = clean(fastest_cell.text or "")
-                stats["fastest_lap_s"] = duration_seconds(visible) if visible else None
-        position = optional_int(cells[columns["pos"]].text_content())
-        if position is None:
-            raise Missing(f"position of {name!r}")
-        qual, behind = cell("qual"), cell("behind")
-        car = first(_CAR(driver_cell))
-        drivers.append(
-            DriverResult(
-                driver_id=driver_id,
-                driver_name=name,
-                position=position,
-                laps_completed=laps_completed,
-                total_time_s=total,
-                car_number=text_of(car) or None,
-                qual_position=optional_int(qual.text_content()) if qual is not None else None,
-                grid_position=grid,
-                behind_text=text_of(behind) or None,
-                fastest_lap_number=fastest_number,
-                laps=laps,
-                **stats,
-            )
-        )
-    if not drivers:
+    if not rows:
         raise Missing("driver rows in the results table")
+    ids = _driver_ids(rows, blocks)
+    _same_drivers(race_id, rows, ids, blocks)
+    drivers = [
+        _driver(race_id, index, row, driver_id, blocks.get(driver_id), columns)
+        for index, (row, driver_id) in enumerate(zip(rows, ids, strict=True))
+    ]
     sub_headers = [text_of(n) for n in _SUB_HEADERS(table)]
     round_label = next(
         (s.partition(":")[2].strip() for s in sub_headers if s.lower().startswith("round:")), ""
     )
     length = next((s.partition(":")[2].strip() for s in sub_headers if s.lower().startswith("length:")), "")
-    return RaceResult(
+    race = RaceResult(
         race_id=race_id,
         class_header=text_of(first(_CLASS_HEADER(table))) or None,
         round_label=round_label or None,
@@ -242,3 +361,5 @@ def parse_race(html: str | bytes, race_id: int, *, url: str | None = None) -> Ra
         race_number=optional_int(text_of(first(_RACE_NUM(table)))),
         drivers=tuple(drivers),
     )
+    _refuse_implausible(race)
+    return race
