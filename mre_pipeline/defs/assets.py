@@ -21,6 +21,7 @@ from mre_pipeline.ingestion.event_ingest import (
 from mre_pipeline.ingestion.keys import split_event_partition_key, split_track_partition_key
 from mre_pipeline.ingestion.reports import StepReport
 from mre_pipeline.ingestion.request_rules import DISCOVER, INGEST
+from mre_pipeline.warehouse.politeness import PostgresHostPacer
 
 LIVERC_POOL = "liverc"
 GROUP = "liverc"
@@ -52,7 +53,8 @@ def _metadata(report: StepReport) -> dict[str, dg.MetadataValue | object]:
     description="Every LiveRC track (mre.tracks), upserted by slug; vanished tracks are marked inactive.",
 )
 def track_catalogue(liverc: LiveRCResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    report = refresh_catalogue(liverc.get_source(), warehouse.get_engine())
+    engine = warehouse.get_engine()
+    report = refresh_catalogue(liverc.get_source(PostgresHostPacer(engine)), engine)
     return dg.MaterializeResult(metadata=_metadata(report))
 
 
@@ -70,7 +72,7 @@ def track_events(
     _, slug = split_track_partition_key(context.partition_key)
     engine = warehouse.get_engine()
     with settling(RequestTracker(engine, DISCOVER, context.partition_key, context.run_id)) as tracker:
-        report = discover_track_events(liverc.get_source(), engine, slug)
+        report = discover_track_events(liverc.get_source(PostgresHostPacer(engine)), engine, slug)
         tracker.succeeded(report.detail)
     return dg.MaterializeResult(metadata=_metadata(report))
 
@@ -113,7 +115,7 @@ def event_results(
 
     with settling(tracker, on_not_found=forget_partition):
         report = ingest_event(
-            liverc.get_source(),
+            liverc.get_source(PostgresHostPacer(engine)),
             engine,
             event.track_slug,
             event.event_id,

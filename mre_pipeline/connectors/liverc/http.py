@@ -47,6 +47,7 @@ from mre_pipeline.connectors.errors import (
     SourceHttpError,
 )
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
+from mre_pipeline.connectors.pacing import HostPacer, LocalHostPacer
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK_BYTES = 64 * 1024
@@ -145,6 +146,7 @@ class PoliteHttpClient:
         jitter: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
         stats: FetchStats | None = None,
+        pacer: HostPacer | None = None,
     ):
         self.config = config
         self.session = session or requests.Session()
@@ -154,10 +156,10 @@ class PoliteHttpClient:
         self.jitter = jitter
         self.wall_clock = wall_clock
         self.stats = stats or FetchStats()
-        self._last_request: dict[str, float] = {}
+        # Who may send to a host next: this process's memory by default, the warehouse's ledger when shared.
+        self.pacer: HostPacer = pacer or LocalHostPacer(clock=clock, sleep=sleep)
         self._robots: dict[str, tuple[float, RobotFileParser | None]] = {}
         self._lock = threading.Lock()
-        self._host_locks: dict[str, threading.Lock] = {}
 
     # -- politeness ---------------------------------------------------------------------------------
     def _wait(self, seconds: float) -> None:
@@ -165,24 +167,6 @@ class PoliteHttpClient:
             with self._lock:
                 self.stats.wait_seconds += seconds
             self.sleep(seconds)
-
-    def _pace(self, host: str) -> None:
-        """Sleep until ``min_interval_s`` has passed since the last request to ``host``.
-
-        Each caller reserves its slot under the lock and sleeps outside it, so threads fetching from other
-        hosts never wait behind this one, and two threads on one host still keep the interval.
-        """
-        with self._lock:
-            now = self.clock()
-            last = self._last_request.get(host)
-            slot = now if last is None else max(now, last + self.config.min_interval_s)
-            self._last_request[host] = slot
-        self._wait(slot - now)
-
-    def _mark_done(self, host: str) -> None:
-        """Count the interval from the end of a response, so the host sees the full gap between requests."""
-        with self._lock:
-            self._last_request[host] = max(self._last_request.get(host, 0.0), self.clock())
 
     def _check_enabled(self, url: str) -> None:
         if not self.config.scrape_enabled:
@@ -291,18 +275,15 @@ class PoliteHttpClient:
         with self._lock:
             self.stats.retries += 1
 
-    def _host_lock(self, host: str) -> threading.Lock:
-        with self._lock:
-            return self._host_locks.setdefault(host, threading.Lock())
-
     def _attempt(self, url: str, allow_statuses: tuple[int, ...]) -> str | int | None | _Redirect:
-        """One request; one at a time per host, so the interval holds between threads too."""
-        host = (urlsplit(url).hostname or "").lower()
-        with self._host_lock(host):
-            self._pace(host)
-            started = self.clock()
+        """One request, in the host's turn: one at a time per host (threads and processes), the interval
+        counted from the end of the previous response."""
+        host = urlsplit(url).netloc.lower()
+        with self.pacer.turn(host, self.config.min_interval_s) as waited:
             with self._lock:
+                self.stats.wait_seconds += waited
                 self.stats.requests += 1
+            started = self.clock()
             try:
                 response = self._send(url)
                 try:
@@ -311,7 +292,6 @@ class PoliteHttpClient:
                     response.close()
             finally:
                 self.stats.fetch_seconds += self.clock() - started
-                self._mark_done(host)
 
     def _timeout(self) -> urllib3.Timeout:
         """Connect and each read within ``timeout_s``, connect plus headers within the deadline."""

@@ -19,8 +19,10 @@ from pydantic import Field
 
 from mre_pipeline.connectors.base import RaceDataSource
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
+from mre_pipeline.connectors.liverc.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.snapshot import SnapshotFetcher
 from mre_pipeline.connectors.liverc.source import LiveRCSource
+from mre_pipeline.connectors.pacing import HostPacer
 
 
 class LiveRCResource(dg.ConfigurableResource):
@@ -59,8 +61,11 @@ class LiveRCResource(dg.ConfigurableResource):
         fields = {**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}}
         return LiveRCConfig(**fields)
 
-    def get_source(self) -> RaceDataSource:
-        return LiveRCSource(self.config())
+    def get_source(self, pacer: HostPacer | None = None) -> RaceDataSource:
+        """``pacer``: whose turn it is per host; give the warehouse's shared ledger so that runs in other
+        processes and on other machines keep the interval too (default: this process only)."""
+        config = self.config()
+        return LiveRCSource(config, client=PoliteHttpClient(config, pacer=pacer))
 
 
 class SnapshotLiveRCResource(LiveRCResource):
@@ -70,5 +75,5 @@ class SnapshotLiveRCResource(LiveRCResource):
     directory: str = Field(description="Folder the page paths are relative to.")
     pages: dict[str, str] = Field(default_factory=dict, description="URL -> file path under directory.")
 
-    def get_source(self) -> RaceDataSource:
+    def get_source(self, pacer: HostPacer | None = None) -> RaceDataSource:
         return LiveRCSource(self.config(), client=SnapshotFetcher(self.directory, self.pages))
