@@ -8,6 +8,7 @@ multiply the request rate.
 import dagster as dg
 
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
+from mre_pipeline.defs.event_chart import event_chart_metadata
 from mre_pipeline.defs.partitions import event_partitions, track_partitions
 from mre_pipeline.defs.request_status import RequestTracker, failure_reason
 from mre_pipeline.defs.resources import WarehouseResource
@@ -119,8 +120,10 @@ def event_results(
         reason = failure_reason(exc, context.run_id)
         tracker.failed(reason)
         raise dg.Failure(description=reason) from exc
+    metadata = _metadata(report)
+    metadata.update(event_chart_metadata(context, engine, event_id))
     return dg.MaterializeResult(
-        metadata=_metadata(report),
+        metadata=metadata,
         check_results=[
             dg.AssetCheckResult(check_name=CHECK_LAP_COUNTS, passed=True),
             dg.AssetCheckResult(check_name=CHECK_NO_ORPHAN_LAPS, passed=True),
