@@ -60,7 +60,8 @@ def _driver_color(order: Sequence[str], title: str = "Driver") -> Spec:
         "type": "nominal",
         "title": title,
         "sort": list(order),
-        "scale": {"scheme": "tableau20"},
+        # Every driver of the race, in finishing order, so a driver keeps one colour across the charts.
+        "scale": {"scheme": "tableau20", "domain": list(order)},
         "legend": {"symbolLimit": 40},
     }
 
@@ -240,7 +241,8 @@ def consistency_chart(
     rows: list[dict[str, Any]], order: Sequence[str], title: str = "Consistency and drop-off"
 ) -> Spec:
     """Per driver: consistency (dot) and drop-off, last third versus first third (bar; right = slower)."""
-    y = {"field": "driver_name", "type": "nominal", "title": None, "sort": list(order)}
+    # Every driver on the axis (a non-starter keeps an empty row), in finishing order.
+    y = {"field": "driver_name", "type": "nominal", "title": None, "scale": {"domain": list(order)}}
     tooltip = [
         {"field": "driver_name", "title": "Driver"},
         {"field": "laps", "title": "Laps"},
@@ -249,7 +251,7 @@ def consistency_chart(
         {"field": "last_third_avg_s", "title": "Last third avg (s)", "format": ".3f"},
         {"field": "drop_off_s", "title": "Drop-off (s)", "format": "+.3f"},
     ]
-    height = max(120, 20 * len(rows))
+    height = max(120, 20 * len(order))
     return _spec(
         title,
         {
