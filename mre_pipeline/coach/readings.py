@@ -31,7 +31,9 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def drop_off_reading(after_lap: int, before: dict[str, Any], after: dict[str, Any]) -> str:
+def drop_off_reading(
+    after_lap: int, before: dict[str, Any], after: dict[str, Any], whole_race: dict[str, Any] | None = None
+) -> str:
     """Why did my lap times fall off after lap N: mean change split into clean pace and incidents."""
     mean_before, mean_after = num(before["mean_lap_s"]), num(after["mean_lap_s"])
     delta = mean_after - mean_before
@@ -62,6 +64,15 @@ def drop_off_reading(after_lap: int, before: dict[str, Any], after: dict[str, An
         f"({_gap_words(before['gap_to_leader_at_phase_end_s'])}) and P{after['position_at_phase_end']} "
         f"at your last lap ({_gap_words(after['gap_to_leader_at_phase_end_s'])})."
     )
+    if whole_race and whole_race.get("drop_off_s") is not None:
+        drop = num(whole_race["drop_off_s"])
+        sentences.append(
+            f"Over the whole race your last-third average ({secs(whole_race['last_third_avg_s'])}) was "
+            f"{secs(abs(drop))} {slower_or_faster(drop)} than your first third "
+            f"({secs(whole_race['first_third_avg_s'])})."
+            if drop
+            else "Over the whole race your first and last thirds averaged the same."
+        )
     return " ".join(sentences)
 
 
@@ -160,7 +171,7 @@ def history_reading(track_slug: str, years: Sequence[dict[str, Any]], races: Seq
     elif last["consistency_pct"] is not None:
         sentences.append(f"Consistency there: {pct(last['consistency_pct'])} (lap-weighted).")
     rated = [r for r in races if r["consistency_pct"] is not None]
-    if rated:
+    if len(rated) > 1:
         best = max(rated, key=lambda r: num(r["consistency_pct"]))
         worst = min(rated, key=lambda r: num(r["consistency_pct"]))
         sentences.append(
@@ -258,4 +269,5 @@ def matches_reading(query: str, matches: Sequence[dict[str, Any]]) -> str:
         + ")"
         for m in matches
     )
-    return f"{plural(len(matches), 'driver')} match {query!r}: {described}."
+    verb = "matches" if len(matches) == 1 else "match"
+    return f"{plural(len(matches), 'driver')} {verb} {query!r}: {described}."

@@ -57,7 +57,9 @@ def _ask(question: Callable[[], Answer]) -> CallToolResult:
 
 
 def build_server(coach: Coach) -> MCPServer:
-    server = MCPServer(name="mre-coach", title="My Race Engineer coach", instructions=INSTRUCTIONS)
+    server = MCPServer(
+        name="mre-coach", title="My Race Engineer coach", instructions=INSTRUCTIONS, log_level="WARNING"
+    )
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
     @server.tool(annotations=read_only)

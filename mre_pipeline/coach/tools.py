@@ -35,9 +35,10 @@ class Answer:
 
 
 def plain(value: Any) -> Any:
-    """Figures as JSON carries them: Decimal -> float, dates -> ISO text, recursively."""
+    """Figures as JSON carries them: Decimal -> float (or int when whole), dates -> ISO text, recursively."""
     if isinstance(value, Decimal):
-        return float(value)
+        # Counts summed in SQL arrive as numeric: keep them whole (47, not 47.0).
+        return int(value) if value.as_tuple().exponent == 0 else float(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -188,7 +189,8 @@ class Coach:
                 summary, "laps", "first_third_avg_s", "last_third_avg_s", "drop_off_s", "drop_off_pct"
             ),
         }
-        return Answer(readings.drop_off_reading(after_lap, before, after), plain(figures))
+        reading = readings.drop_off_reading(after_lap, before, after, figures["whole_race"])
+        return Answer(reading, plain(figures))
 
     def versus_leader_opening(self, driver: str, race_id: int, first_seconds: float = 300.0) -> Answer:
         if not 0 < first_seconds <= 24 * 3600:

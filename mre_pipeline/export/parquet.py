@@ -5,7 +5,9 @@ Types are chosen, not guessed:
 
 - ``numeric(p, s)`` -> ``decimal128(p, s)``: the warehouse's times are exact milliseconds, and so stay
   (sums and checksums match Postgres to the last digit). A ``numeric`` without declared precision (dbt's
-  computed columns) -> ``decimal128(38, s)`` with ``s`` the largest scale the slice holds, at least 3.
+  computed columns) -> ``decimal128(38, s)`` with ``s`` the largest scale the slice holds; seconds and
+  percentages (``*_s``, ``*_pct``: 3 dp by the warehouse's convention) get at least 3, so every export has
+  the same schema, and summed counts (``laps``) stay whole.
   Analysts who want floats cast once (``CAST(x AS DOUBLE)`` in DuckDB, ``.astype(float)`` in pandas).
 - ``int2/int4/int8`` -> ``int16/int32/int64``; ``float4/float8`` -> ``float32/float64``; ``bool`` -> ``bool``.
 - ``date`` -> ``date32``; ``timestamp`` (track-local wall clock, no zone) -> ``timestamp[us]`` without a zone;
@@ -27,7 +29,8 @@ import sqlalchemy as sa
 from mre_pipeline.warehouse import marts
 from mre_pipeline.warehouse.marts import MartColumn, MartFilter
 
-MIN_DECIMAL_SCALE = 3
+MIN_MEASURE_SCALE = 3
+MEASURE_SUFFIXES = ("_s", "_pct")
 MAX_DECIMAL_PRECISION = 38
 
 SIMPLE_TYPES: dict[str, pa.DataType] = {
@@ -57,7 +60,8 @@ def arrow_type(column: MartColumn, observed_scale: int | None = None) -> pa.Data
     if column.pg_type == "numeric":
         if column.numeric_precision is not None:
             return pa.decimal128(column.numeric_precision, column.numeric_scale or 0)
-        scale = max(MIN_DECIMAL_SCALE, observed_scale or 0)
+        measured = column.name.endswith(MEASURE_SUFFIXES)
+        scale = max(MIN_MEASURE_SCALE if measured else 0, observed_scale or 0)
         return pa.decimal128(MAX_DECIMAL_PRECISION, scale)
     return SIMPLE_TYPES.get(column.pg_type, pa.string())
 
