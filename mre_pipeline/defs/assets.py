@@ -8,7 +8,7 @@ multiply the request rate.
 import dagster as dg
 
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
-from mre_pipeline.defs.event_chart import event_chart_metadata
+from mre_pipeline.defs.event_chart import event_chart_metadata, warm_up_event_chart
 from mre_pipeline.defs.partitions import event_partitions, track_partitions
 from mre_pipeline.defs.request_status import RequestTracker, failure_reason
 from mre_pipeline.defs.resources import WarehouseResource
@@ -105,6 +105,7 @@ def event_results(
     context: dg.AssetExecutionContext, liverc: LiveRCResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     slug, event_id = split_event_partition_key(context.partition_key)
+    warm_up_event_chart()  # the chart renderer starts while LiveRC is fetched
     engine = warehouse.get_engine()
     tracker = RequestTracker(engine, INGEST, context.partition_key, context.run_id)
     tracker.started()

@@ -376,34 +376,29 @@ def race_label(race: Row) -> str:
     return f"Race {race['race_number']}: {race['session_label']}"
 
 
+def race_numbers(races: Sequence[Row]) -> dict[Any, str]:
+    """``race_id -> "#1"``, ``"#2"``, ... in running order: short axis labels (vl-convert measures every
+    glyph of every label, so 30 long race names cost more to draw than the rest of the image)."""
+    return {r["race_id"]: f"#{i + 1}" for i, r in enumerate(races)}
+
+
 def event_pace_chart(pace: Iterable[Row], races: Sequence[Row], title: str) -> Spec:
     """Every race of an event: each driver's median lap (dot) and best lap (tick). Sanity at a glance."""
-    labels = {r["race_id"]: f"{i + 1:02d}. {race_label(r)}" for i, r in enumerate(races)}
-    rows = [{**_values([p], ("driver_name", "median_lap_s", "best_lap_s", "laps"))[0]} for p in pace]
+    numbers = race_numbers(races)
+    rows = _values(pace, ("median_lap_s", "best_lap_s"))
     for row, p in zip(rows, pace, strict=True):
-        row["race"] = labels.get(p["race_id"], str(p["race_id"]))
-    y = {"field": "race", "type": "nominal", "title": None, "sort": list(labels.values())}
-    tooltip = [
-        {"field": "race", "title": "Race"},
-        {"field": "driver_name", "title": "Driver"},
-        {"field": "laps", "title": "Laps"},
-        {"field": "median_lap_s", "title": "Median lap (s)", "format": ".3f"},
-        {"field": "best_lap_s", "title": "Best lap (s)", "format": ".3f"},
-    ]
+        row["race"] = numbers.get(p["race_id"], "?")
+    y = {"field": "race", "type": "ordinal", "title": "Race", "sort": list(numbers.values())}
     return _spec(
         title,
         {
             "width": WIDE + NARROW // 2,
-            "height": max(60, 16 * len(labels)),
+            "height": max(60, 14 * len(numbers)),
             "data": {"values": rows},
             "layer": [
                 {
                     "mark": {"type": "tick", "color": "#888", "thickness": 1},
-                    "encoding": {
-                        "y": y,
-                        "x": {"field": "best_lap_s", "type": "quantitative"},
-                        "tooltip": tooltip,
-                    },
+                    "encoding": {"y": y, "x": {"field": "best_lap_s", "type": "quantitative"}},
                 },
                 {
                     "mark": {"type": "point", "filled": True, "size": 28, "opacity": 0.7},
@@ -412,10 +407,9 @@ def event_pace_chart(pace: Iterable[Row], races: Sequence[Row], title: str) -> S
                         "x": {
                             "field": "median_lap_s",
                             "type": "quantitative",
-                            "title": "Median lap (dot) and best lap (tick), s",
+                            "title": "Median lap (dot) and best lap (tick) per driver, s",
                             "scale": {"zero": False},
                         },
-                        "tooltip": tooltip,
                     },
                 },
             ],
@@ -429,28 +423,29 @@ def event_overview_chart(
     featured: Row,
     featured_laps: list[dict[str, Any]],
     order: Sequence[str],
-    event_title: str,
 ) -> Spec:
     """The admin's glance at one ingested event: pace of every race, then the featured race in detail
     (positions of the whole field; lap times of the podium, which stay readable at this size)."""
-    label = race_label(featured)
+    number = race_numbers(races)[featured["race_id"]]
     podium = set(order[:3])
     podium_laps = [lap for lap in featured_laps if lap["driver_name"] in podium]
     return {
         "$schema": VEGA_LITE_SCHEMA,
+        # A still image: no per-mark ARIA descriptions (half the SVG's size, less to render).
+        "config": {"aria": False},
         "vconcat": [
-            _strip_schema(event_pace_chart(pace, races, f"{event_title}: every race")),
+            _strip_schema(event_pace_chart(pace, races, "Every race")),
             {
                 "hconcat": [
                     {
                         **_strip_schema(lap_times_chart(podium_laps, order, width=NARROW, height=240)),
                         "title": {
-                            "text": f"{label}: podium lap times",
-                            "subtitle": "Diamonds: more than 2 s off the driver's own median",
+                            "text": f"Race {number}: podium lap times",
+                            "subtitle": "Diamonds: more than 2 s off own median",
                         },
                     },
                     _strip_schema(
-                        positions_chart(featured_laps, order, title=f"{label}: positions", width=NARROW)
+                        positions_chart(featured_laps, order, title=f"Race {number}: positions", width=NARROW)
                     ),
                 ],
                 "resolve": {"scale": {"color": "shared"}},

@@ -48,17 +48,11 @@ def draw_event_chart(engine: sa.Engine, source: str, source_event_id: int) -> Ev
         pace = q.raw_event_pace(conn, event["event_id"])
         raw_laps = q.raw_race_laps(conn, featured["race_id"])
     order = charts.order_from_laps(raw_laps)
-    title = f"{event['event_name']} ({event['start_date'].isoformat()})"
-    spec = charts.event_overview_chart(
-        pace, races, featured, charts.lap_rows_with_incidents(raw_laps), order, title
-    )
+    spec = charts.event_overview_chart(pace, races, featured, charts.lap_rows_with_incidents(raw_laps), order)
     svg = render.to_svg(spec)
-    caption = (
-        f"**{title}**: {len(races)} races. Top: every driver's median lap (dot) and best lap (tick) per "
-        f"race. Below: {charts.race_label(featured)} (LiveRC race {featured['source_race_id']}), lap "
-        "times with incident laps (diamonds) and positions."
+    markdown = "\n\n".join(
+        [_caption(event, races, featured), render.image_markdown(svg, "event chart"), races_markdown(races)]
     )
-    markdown = f"{caption}\n\n{render.image_markdown(svg, 'event chart')}"
     return EventChart(
         markdown=markdown,
         svg=svg,
@@ -66,3 +60,35 @@ def draw_event_chart(engine: sa.Engine, source: str, source_event_id: int) -> Ev
         races=len(races),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _caption(event: dict, races: list[dict], featured: dict) -> str:
+    number = charts.race_numbers(races)[featured["race_id"]]
+    return (
+        f"**{event['event_name']}** ({event['start_date'].isoformat()}, {event['track_slug']}): "
+        f"{len(races)} races. Top: every driver's median lap (dot) and best lap (tick) in each race. "
+        f"Below: race {number}, {charts.race_label(featured)}, lap by lap. Races are numbered in running "
+        "order, as in the table."
+    )
+
+
+def races_markdown(races: list[dict]) -> str:
+    """The races as a markdown table (text is free in the UI; in the image it is the costly part)."""
+    numbers = charts.race_numbers(races)
+    lines = [
+        "| # | LiveRC race | Race | Drivers | Started | Winner | Laps | Time (s) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for race in races:
+        cells = (
+            numbers[race["race_id"]],
+            race["source_race_id"],
+            charts.race_label(race),
+            race["drivers"],
+            race["starters"],
+            race["winner_name"] or "",
+            "" if race["winner_laps"] is None else race["winner_laps"],
+            "" if race["winner_time_s"] is None else race["winner_time_s"],
+        )
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)

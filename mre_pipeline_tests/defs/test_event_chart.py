@@ -58,15 +58,21 @@ def test_materialization_carries_the_event_chart(
     meta = _metadata(_ingest(dagster_instance, resources))
     assert meta["laps"] == 540
     chart = meta[EVENT_CHART_KEY]
-    assert chart.startswith("**Cormcc 2025 Rudi Wensing Memorial, Clay Cup (2025-11-16)**: 2 races.")
+    assert chart.startswith(
+        "**Cormcc 2025 Rudi Wensing Memorial, Clay Cup** (2025-11-16, canberraoffroad): 2 races."
+    )
     svg = base64.b64decode(DATA_URI.search(chart)[1]).decode("utf-8")
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
-    for text in (
-        "Race 14: 1/8 Nitro Buggy A-Main: positions",
-        "Race 13: 1/8 Electric Buggy A3-Main",
-        "FELIX KOEGLER",
-    ):
+    for text in ("Every race", "Race #2: positions", "Race #2: podium lap times", "FELIX KOEGLER", "#1"):
         assert text in svg
+    # The races table under the image: running order, LiveRC ids, winners.
+    assert (
+        "| #1 | 6304822 | Race 13: 1/8 Electric Buggy A3-Main | 10 | 7 | ARI BAKLA | 16 | 614.477 |" in chart
+    )
+    assert (
+        "| #2 | 6304829 | Race 14: 1/8 Nitro Buggy A-Main | 12 | 11 | FELIX KOEGLER | 47 | 1831.382 |"
+        in chart
+    )
     assert 0 < meta["event_chart_seconds"] < 60
 
 

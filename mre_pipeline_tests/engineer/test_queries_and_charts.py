@@ -76,6 +76,6 @@ def test_event_chart_from_raw_tables(captured_marts: sa.Engine) -> None:
     chart = draw_event_chart(captured_marts, "liverc", EVENT)
     assert (chart.races, chart.featured_race_id) == (2, RACE)  # the A-main runs last
     assert chart.svg.startswith("<svg") and "FELIX KOEGLER" in chart.svg
-    assert "Race 14: 1/8 Nitro Buggy A-Main" in chart.svg
+    assert "Race #2: positions" in chart.svg and "Race 14: 1/8 Nitro Buggy A-Main" in chart.markdown
     assert "data:image/svg+xml;base64," in chart.markdown
     assert chart.seconds > 0
