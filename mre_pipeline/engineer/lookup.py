@@ -6,6 +6,7 @@ error names the argument it is about.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +30,9 @@ def _describe(driver: dict[str, Any]) -> str:
     return f"{driver['driver_name']} (id {driver['source_driver_id']}{tail})"
 
 
-def resolve_driver(conn: sa.Connection, text: str, source: str = "liverc", argument: str = "driver") -> dict:
+def resolve_driver(
+    conn: sa.Connection, text: str, source: str = "liverc", argument: str = "driver"
+) -> dict[str, Any]:
     """A driver by source id (digits) or by name, ignoring case and accents.
 
     A name must match one driver exactly or be contained in exactly one driver's name; otherwise the
@@ -57,14 +60,15 @@ def resolve_driver(conn: sa.Connection, text: str, source: str = "liverc", argum
 
 
 def _fold(name: str) -> str:
-    import unicodedata
-
+    """The same folding as the SQL lookup (case, accents, the letters NFD leaves whole, whitespace)."""
     decomposed = unicodedata.normalize("NFD", name.lower())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.translate(str.maketrans("łøđ", "lod")).split())
 
 
-def resolve_event(conn: sa.Connection, source_event_id: int, source: str = "liverc", argument: str = "event"):
+def resolve_event(
+    conn: sa.Connection, source_event_id: int, source: str = "liverc", argument: str = "event"
+) -> dict[str, Any]:
     event = q.find_event(conn, source, source_event_id)
     if event is None:
         raise LookupProblem(
@@ -81,7 +85,9 @@ def resolve_event(conn: sa.Connection, source_event_id: int, source: str = "live
     return event
 
 
-def resolve_race(conn: sa.Connection, source_race_id: int, source: str = "liverc", argument: str = "race_id"):
+def resolve_race(
+    conn: sa.Connection, source_race_id: int, source: str = "liverc", argument: str = "race_id"
+) -> dict[str, Any]:
     race = q.find_race(conn, source, source_race_id)
     if race is None:
         raise LookupProblem(argument, f"{source} race {source_race_id} is not in the warehouse")
