@@ -3,15 +3,16 @@
 Why Vega-Lite, rendered by vl-convert:
 
 - One declarative spec per chart serves every audience: the HTML report embeds it (interactive: tooltips,
-  click a legend entry to bring a driver forward), the Dagster materialization shows it as a PNG, and the
-  web app can hand the very same JSON to vega-embed.
+  click a legend entry to bring a driver forward), the Dagster materialization shows it as an image, and
+  the web app can hand the very same JSON to vega-embed.
 - The data travel inside the spec (``data.values``), so a test can compare what a chart plots with the
-  marts number for number, with no pixel reading.
-- ``vl-convert-python`` (one wheel from PyPI, no browser, no runtime download) renders PNG and ships the
-  Vega/Vega-Lite/vega-embed JavaScript bundle, so a report page inlines its script and needs no network.
-  matplotlib would give static images only; plotly's PNG export needs a Chrome it downloads at run time.
-- The specs are built as dicts rather than through Altair: Altair takes 1-2 s to import here, which the
-  event run would pay for every event, and adds nothing the grammar itself does not give.
+  marts number for number, with no pixel reading (and the SVG Vega draws labels each mark with its values).
+- ``vl-convert-python`` (one 33 MB wheel from PyPI: no browser, no runtime download) renders SVG/PNG and
+  ships the Vega/Vega-Lite/vega-embed JavaScript bundle, so a report page inlines its script and needs no
+  network. matplotlib would give static images only (no tooltips, no legend picking) and a second chart
+  code path; plotly's static export (kaleido) needs a Chrome it downloads at run time.
+- The specs are built as dicts rather than through Altair: Altair took 1-2 s to import here, which every
+  event run would pay, and it adds nothing the grammar itself does not give.
 
 Each builder takes rows as plain dicts (column -> value, e.g. from ``warehouse.engineer_queries``) and
 returns a spec. Incident laps are laps more than ``INCIDENT_THRESHOLD_S`` off the driver's own median, as
