@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
 from decimal import Decimal
 from typing import Any
 
@@ -179,3 +181,26 @@ def test_the_coach_reads_as_the_read_only_analyst(
                 conn.execute(sa.text("insert into mre.ingestion_requests (request_type) values ('x')"))
     finally:
         engine.dispose()
+
+
+def test_coach_server_without_a_reachable_warehouse_says_so(captured_marts_url: str) -> None:
+    missing = (
+        sa.make_url(captured_marts_url)
+        .set(database="no_such_warehouse")
+        .render_as_string(hide_password=False)
+    )
+    completed = subprocess.run(
+        [str(BIN / "mre-pipeline"), "coach-server"],
+        env={**os.environ, "MRE_DATABASE_URL": missing},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 1 and completed.stdout == ""
+    [line] = completed.stderr.strip().splitlines()
+    assert line.startswith(
+        "mre-pipeline: error: the coach could not connect to the warehouse as mre_analyst ("
+    )
+    assert "no_such_warehouse" in line and "MRE_ANALYST_PASSWORD" in line

@@ -143,6 +143,16 @@ def test_driver_report_keeps_their_races_and_history(
     assert [(h["race_date"], h["laps"], h["finish_position"]) for h in history] == [("2025-11-16", 47, 1)]
 
 
+def test_event_report_has_every_race(on_captured: str, tmp_path: Path) -> None:
+    out = tmp_path / "event.html"
+    assert main(["report", "--event", str(EVENT), "--out", str(out)]) == 0
+    specs = _specs(out)
+    assert sorted(specs) == sorted(f"chart-{race}-{name}" for race in (6304822, RACE) for name in RACE_CHARTS)
+    soup = BeautifulSoup(out.read_text(encoding="utf-8"), "lxml")
+    assert [s["id"] for s in soup.find_all("section", class_="race")] == ["race-6304822", f"race-{RACE}"]
+    assert len(soup.find("table", class_="races").find("tbody").find_all("tr")) == 2
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
