@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from mre_pipeline import __version__
+from mre_pipeline.engineer.cli import add_engineer_commands
 
 SOURCE = "liverc"
 
@@ -260,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--from", dest="date_from", type=_date)
     events.add_argument("--to", dest="date_to", type=_date)
     events.set_defaults(func=cmd_events)
+    add_engineer_commands(sub)  # report, coach-server, export (mre_pipeline/engineer/cli.py)
     return parser
 
 

@@ -8,6 +8,7 @@ multiply the request rate.
 import dagster as dg
 
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
+from mre_pipeline.defs.event_chart import event_chart_metadata, warm_up_event_chart
 from mre_pipeline.defs.partitions import event_partitions, track_partitions
 from mre_pipeline.defs.request_status import RequestTracker, settling
 from mre_pipeline.defs.resources import WarehouseResource
@@ -106,6 +107,7 @@ def event_results(
     context: dg.AssetExecutionContext, liverc: LiveRCResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     event = split_event_partition_key(context.partition_key)
+    warm_up_event_chart()  # the chart renderer starts while LiveRC is fetched
     engine = warehouse.get_engine()
     tracker = RequestTracker(engine, INGEST, context.partition_key, context.run_id)
 
@@ -121,8 +123,10 @@ def event_results(
             event.event_id,
             on_commit=lambda conn, outcome: tracker.succeeded(outcome, conn),
         )
+    metadata = _metadata(report)
+    metadata.update(event_chart_metadata(context, engine, event.event_id))
     return dg.MaterializeResult(
-        metadata=_metadata(report),
+        metadata=metadata,
         check_results=[
             dg.AssetCheckResult(check_name=CHECK_LAP_COUNTS, passed=True),
             dg.AssetCheckResult(check_name=CHECK_LAPS_WELL_FORMED, passed=True),

@@ -1,0 +1,1 @@
+"""Analyst exports of the warehouse summaries (Parquet)."""
