@@ -22,7 +22,7 @@ from mre_pipeline.fake_liverc.captured import captured_site
 
 pytestmark = pytest.mark.liverc_pages
 ASSETS = [track_catalogue, track_events, event_results]
-EVENT_KEY = "canberraoffroad-486677"
+EVENT_KEY = "liverc-canberraoffroad-486677"
 DATA_URI = re.compile(r"!\[event chart\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)")
 
 
