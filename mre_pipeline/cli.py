@@ -97,15 +97,25 @@ def cmd_request(args: argparse.Namespace) -> int:
             request_id = queue.insert_request(
                 conn,
                 "ingest_event",
-                args.track,
+                _track_for(args.source, args.track),
                 source_event_id=args.event,
                 requested_by=args.requested_by,
                 force=args.force,
+                source=args.source,
             )
     print(f"request {request_id} pending; the request sensor picks it up on its next tick")
     if args.wait:
         return _wait_for(engine, request_id, args.wait)
     return 0
+
+
+def _track_for(source: str, track: str | None) -> str | None:
+    """LiveRC events live under a track; Everlaps events need only their id."""
+    from mre_pipeline.ingestion.sources import SOURCES
+
+    if SOURCES[source].has_catalogue and not track:
+        raise CliError(f"--track is required for {SOURCES[source].label} events")
+    return track
 
 
 def _wait_for(engine, request_id: int, timeout_s: float) -> int:
@@ -137,6 +147,7 @@ def _print_status(engine, request_id: int | None, limit: int) -> int:
     table = [
         (
             str(r.request_id),
+            r.source or "",
             r.request_type or "",
             r.track_slug or "",
             r.source_event_id or "",
@@ -147,7 +158,7 @@ def _print_status(engine, request_id: int | None, limit: int) -> int:
         )
         for r in rows
     ]
-    _print_table(("id", "type", "track", "event", "status", "run", "created", "detail"), table)
+    _print_table(("id", "source", "type", "track", "event", "status", "run", "created", "detail"), table)
     return 0
 
 
@@ -233,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--from", dest="date_from", type=_date)
     disc.add_argument("--to", dest="date_to", type=_date)
     ingest = req_sub.add_parser("ingest", help="ingest one event completely")
-    ingest.add_argument("--track", required=True)
+    ingest.add_argument("--source", default="liverc", choices=("liverc", "everlaps"))
+    ingest.add_argument("--track", help="the event's LiveRC track slug (not needed for Everlaps)")
     ingest.add_argument("--event", required=True)
     ingest.add_argument("--force", action="store_true", help="re-ingest even if already ingested")
     for p in (disc, ingest):

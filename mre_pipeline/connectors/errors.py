@@ -50,3 +50,15 @@ class PageFormatError(ConnectorError):
         self.page_type = page_type
         self.url = url
         self.missing = missing
+
+
+class NoSuchEventError(ConnectorError):
+    """The source answered, and its answer says the event does not exist (Everlaps: an empty event card).
+
+    An HTTP 404 or 410 for an event is the other way a source says so (a :class:`SourceHttpError`); ingestion
+    treats both alike.
+    """
+
+    def __init__(self, message: str, url: str | None = None):
+        super().__init__(message)
+        self.url = url

@@ -6,7 +6,9 @@ from collections import Counter
 
 from mre_pipeline.connectors.records import DriverResult, EventDetail, RaceResult
 
-# LiveRC's Laps/Time total equals the sum of the lap times to the millisecond; allow rounding slack only.
+# A published total is the sum of the lap times plus, where the source counts it, the time before lap 1
+# (DriverResult.lead_in_time_s: Everlaps' run from the grid to the line), to the millisecond; allow
+# rounding slack only.
 TOTAL_TIME_TOLERANCE_S = 0.05
 
 
@@ -72,10 +74,16 @@ def _driver_problems(driver: DriverResult) -> list[str]:
     if bad:
         problems.append(f"non-positive lap times on laps {bad[:5]}")
     if driver.laps and driver.total_time_s is not None:
-        total = sum(lap.lap_time_s for lap in driver.laps)
+        lead_in = driver.lead_in_time_s or 0.0
+        total = sum(lap.lap_time_s for lap in driver.laps) + lead_in
         if abs(total - driver.total_time_s) > TOTAL_TIME_TOLERANCE_S:
+            summed = (
+                "lap times"
+                if driver.lead_in_time_s is None
+                else f"lap times and {lead_in:.3f} s before lap 1"
+            )
             problems.append(
-                f"lap times sum to {total:.3f} s but the total time is {driver.total_time_s:.3f} s"
+                f"{summed} sum to {total:.3f} s but the total time is {driver.total_time_s:.3f} s"
             )
     elif driver.laps and driver.total_time_s is None:
         problems.append("has laps but no total time")

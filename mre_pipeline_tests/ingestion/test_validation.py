@@ -39,6 +39,10 @@ def test_consistent_event_passes() -> None:
             lambda r: with_driver(r, 1, total_time_s=95.0),
             r"JÖRG MÜLLER \(12\): lap times sum to 91.350 s but the total time is 95.000 s",
         ),
+        (
+            lambda r: with_driver(r, 1, total_time_s=95.0, lead_in_time_s=2.5),
+            r"JÖRG MÜLLER \(12\): lap times and 2.500 s before lap 1 sum to 93.850 s but the total time is 95.000 s",
+        ),
         (lambda r: with_driver(r, 1, driver_id=11), r"race 5001 .*: driver id 11 appears 2 times"),
     ],
 )
@@ -56,3 +60,10 @@ def test_missing_and_duplicate_races() -> None:
     doubled = replace(detail, races=detail.races + detail.races[:1])
     with pytest.raises(EventValidationError, match=r"lists race ids more than once: \[5001\]"):
         validate_event(doubled, races)
+
+
+def test_a_counted_lead_in_is_part_of_the_total() -> None:
+    """Everlaps heats that count the run from the grid to the line: laps + lead-in = the published total."""
+    detail, races, _ = small_event()
+    races[0] = with_driver(races[0], 1, total_time_s=91.35 + 4.125, lead_in_time_s=4.125)
+    validate_event(detail, races)
