@@ -65,6 +65,10 @@ def fetch_event(source: EventSource, event: EventRef) -> FetchedEvent:
         raise EventIngestError(
             f"event {event.event_id} ({detail.name}) lists no race results yet; nothing to ingest"
         )
+    if detail.start_date is None:
+        raise EventIngestError(
+            f"event {event.event_id} ({detail.name}) publishes no date, so it cannot be filed"
+        )
     races = [_fetch_race(source, event, summary) for summary in detail.races]
     entry_list, warnings = _fetch_entry_list(source, event)
     return FetchedEvent(detail, races, entry_list, warnings)

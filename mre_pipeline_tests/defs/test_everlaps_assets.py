@@ -365,3 +365,19 @@ def test_the_kill_switch_fails_without_a_request(
         result, request = ingest(clean_warehouse, dagster_instance, resources, small_event.event_id)
     assert not result.success and request.status == "failed"
     assert server.requests == []
+
+
+def test_an_event_without_a_date_fails_the_event(
+    clean_warehouse: sa.Engine, dagster_instance: dg.DagsterInstance, warehouse_url: str, small_event
+) -> None:
+    card = f"/api/frontend/event/{small_event.event_id}"
+
+    def undated(server: FakeEverlapsServer) -> None:
+        server.site.put(
+            card, {k: v for k, v in server.site.payload(card).items() if k not in ("fromdate", "todate")}
+        )
+
+    request, _ = failed_ingest(clean_warehouse, dagster_instance, warehouse_url, small_event, undated)
+    assert request.status_detail == (
+        f"event {small_event.event_id} ({small_event.detail.name}) publishes no date, so it cannot be filed"
+    )
