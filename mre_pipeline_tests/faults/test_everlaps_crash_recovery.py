@@ -8,12 +8,14 @@ fails the dead run, its retry does the work, and the request follows it to ``suc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import psutil
 import pytest
 import sqlalchemy as sa
 
@@ -75,6 +77,7 @@ def test_everlaps_requests_survive_kill_9_of_a_worker_and_of_the_whole_service(
     tmp_path: Path,
 ) -> None:
     webapp = as_webapp(warehouse_url)
+    orphans: list[psutil.Process] = []
     site = site_of(EVENTS)
     worker_event, service_event, other_event = EVENTS
     worker_stall = stall(site, worker_event)
@@ -98,6 +101,7 @@ def test_everlaps_requests_survive_kill_9_of_a_worker_and_of_the_whole_service(
             wait_until(lambda: everlaps.requests_for(worker_stall), 180, "the stalled heat")
             run_id = wait_until(lambda: webapp.row(first).dagster_run_id, 60, "the run id")
             pid, _ = wait_until(lambda: worker_started(instance, run_id), 60, "the worker pid")
+            orphans = psutil.Process(pid).children(recursive=True)  # its step process outlives it
             os.kill(pid, signal.SIGKILL)
             row = wait_until(lambda: webapp.final(first), RECOVERY_LIMIT_S, "the worker-killed request")
             assert row.status == "succeeded", row.status_detail
@@ -126,6 +130,9 @@ def test_everlaps_requests_survive_kill_9_of_a_worker_and_of_the_whole_service(
         finally:
             service.stop()
             webapp.dispose()
+            for process in orphans:  # still waiting for the stalled heat: not ours to leave running
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.kill()
 
 
 def assert_retried(instance: dg.DagsterInstance, dead_run_id: str, final_run_id: str) -> None:
