@@ -15,8 +15,6 @@ from datetime import date
 
 from mre_pipeline import __version__
 
-SOURCE = "liverc"
-
 
 class CliError(Exception):
     """An error reported to the user as one line on stderr."""
@@ -168,7 +166,7 @@ def cmd_events(args: argparse.Namespace) -> int:
     if args.date_from and args.date_to and args.date_to < args.date_from:
         raise CliError("--to is before --from")
     with _warehouse_engine().connect() as conn:
-        rows = events_held_between(conn, SOURCE, args.track.lower(), args.date_from, args.date_to)
+        rows = events_held_between(conn, args.source, args.track.lower(), args.date_from, args.date_to)
     table = [
         (
             str(r.source_event_id),
@@ -268,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     events = sub.add_parser(
         "events", help="list a track's events held between two dates (from the warehouse)"
     )
-    events.add_argument("--track", required=True)
+    events.add_argument("--track", required=True, help="a LiveRC track slug, or an Everlaps venue's slug")
+    events.add_argument("--source", default="liverc", choices=("liverc", "everlaps"))
     events.add_argument("--from", dest="date_from", type=_date)
     events.add_argument("--to", dest="date_to", type=_date)
     events.set_defaults(func=cmd_events)

