@@ -14,7 +14,7 @@ import time
 import sqlalchemy as sa
 
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
-from mre_pipeline.connectors.liverc.source import LiveRCSource
+from mre_pipeline.connectors.liverc.source import LiveRCSource, event_ref
 from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.generator import generate_site
 from mre_pipeline.ingestion.catalogue import refresh_catalogue
@@ -61,7 +61,7 @@ def main() -> None:
                 for label in ("first", "unchanged"):
                     src = source()
                     started = time.perf_counter()
-                    report = ingest_event(src, engine, track.key, event.event_id)
+                    report = ingest_event(src, engine, event_ref(track.key, event.event_id))
                     total = time.perf_counter() - started
                     f = report.fetch
                     print(

@@ -16,8 +16,6 @@ from datetime import date
 from mre_pipeline import __version__
 from mre_pipeline.engineer.cli import add_engineer_commands
 
-SOURCE = "liverc"
-
 
 class CliError(Exception):
     """An error reported to the user as one line on stderr."""
@@ -98,15 +96,25 @@ def cmd_request(args: argparse.Namespace) -> int:
             request_id = queue.insert_request(
                 conn,
                 "ingest_event",
-                args.track,
+                _track_for(args.source, args.track),
                 source_event_id=args.event,
                 requested_by=args.requested_by,
                 force=args.force,
+                source=args.source,
             )
     print(f"request {request_id} pending; the request sensor picks it up on its next tick")
     if args.wait:
         return _wait_for(engine, request_id, args.wait)
     return 0
+
+
+def _track_for(source: str, track: str | None) -> str | None:
+    """LiveRC events live under a track; Everlaps events need only their id."""
+    from mre_pipeline.ingestion.sources import SOURCES
+
+    if SOURCES[source].has_catalogue and not track:
+        raise CliError(f"--track is required for {SOURCES[source].label} events")
+    return track
 
 
 def _wait_for(engine, request_id: int, timeout_s: float) -> int:
@@ -138,6 +146,7 @@ def _print_status(engine, request_id: int | None, limit: int) -> int:
     table = [
         (
             str(r.request_id),
+            r.source or "",
             r.request_type or "",
             r.track_slug or "",
             r.source_event_id or "",
@@ -148,7 +157,7 @@ def _print_status(engine, request_id: int | None, limit: int) -> int:
         )
         for r in rows
     ]
-    _print_table(("id", "type", "track", "event", "status", "run", "created", "detail"), table)
+    _print_table(("id", "source", "type", "track", "event", "status", "run", "created", "detail"), table)
     return 0
 
 
@@ -158,7 +167,7 @@ def cmd_events(args: argparse.Namespace) -> int:
     if args.date_from and args.date_to and args.date_to < args.date_from:
         raise CliError("--to is before --from")
     with _warehouse_engine().connect() as conn:
-        rows = events_held_between(conn, SOURCE, args.track.lower(), args.date_from, args.date_to)
+        rows = events_held_between(conn, args.source, args.track.lower(), args.date_from, args.date_to)
     table = [
         (
             str(r.source_event_id),
@@ -234,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--from", dest="date_from", type=_date)
     disc.add_argument("--to", dest="date_to", type=_date)
     ingest = req_sub.add_parser("ingest", help="ingest one event completely")
-    ingest.add_argument("--track", required=True)
+    ingest.add_argument("--source", default="liverc", choices=("liverc", "everlaps"))
+    ingest.add_argument("--track", help="the event's LiveRC track slug (not needed for Everlaps)")
     ingest.add_argument("--event", required=True)
     ingest.add_argument("--force", action="store_true", help="re-ingest even if already ingested")
     for p in (disc, ingest):
@@ -257,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     events = sub.add_parser(
         "events", help="list a track's events held between two dates (from the warehouse)"
     )
-    events.add_argument("--track", required=True)
+    events.add_argument("--track", required=True, help="a LiveRC track slug, or an Everlaps venue's slug")
+    events.add_argument("--source", default="liverc", choices=("liverc", "everlaps"))
     events.add_argument("--from", dest="date_from", type=_date)
     events.add_argument("--to", dest="date_to", type=_date)
     events.set_defaults(func=cmd_events)

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 
 from mre_pipeline.cli import main
 from mre_pipeline.connectors.records import EventSummary, TrackRecord
+from mre_pipeline.fake_everlaps.generator import generate_event
 from mre_pipeline.warehouse.catalogue import upsert_catalogue
+from mre_pipeline.warehouse.event_results import write_event
 from mre_pipeline.warehouse.events import upsert_event_summaries
 
 
@@ -60,9 +62,20 @@ def test_request_commands_insert_and_show(cli_env: sa.Engine, capsys: pytest.Cap
     ]
     assert main(["request", "status"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["id", "type", "track", "event", "status", "run", "created", "detail"]
-    assert len(table) == 3 and table[2].split()[:5] == [
+    assert table[0].split() == [
+        "id",
+        "source",
+        "type",
+        "track",
+        "event",
+        "status",
+        "run",
+        "created",
+        "detail",
+    ]
+    assert len(table) == 3 and table[2].split()[:6] == [
         str(request_id),
+        "liverc",
         "ingest_event",
         "testtrack",
         "12",
@@ -70,6 +83,36 @@ def test_request_commands_insert_and_show(cli_env: sa.Engine, capsys: pytest.Cap
     ]
     assert main(["request", "status", str(request_id)]) == 0
     assert "request_type: ingest_event" in capsys.readouterr().out
+
+
+def test_an_everlaps_request_needs_no_track(cli_env: sa.Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["request", "ingest", "--source", "everlaps", "--event", "3702"]) == 0
+    request_id = int(capsys.readouterr().out.split()[1])
+    with cli_env.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT source, request_type, track_slug, source_event_id, status FROM mre.ingestion_requests "
+            "WHERE request_id = %s",
+            (request_id,),
+        ).one()
+    assert tuple(row) == ("everlaps", "ingest_event", None, "3702", "pending")
+    assert main(["request", "status"]) == 0
+    latest = capsys.readouterr().out.splitlines()[1].split()
+    assert latest[:5] == [str(request_id), "everlaps", "ingest_event", "3702", "pending"]
+    assert main(["request", "ingest", "--event", "12"]) == 1
+    assert capsys.readouterr().err == "mre-pipeline: error: --track is required for LiveRC events\n"
+
+
+def test_events_lists_an_everlaps_venues_events(
+    cli_env: sa.Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = generate_event(3, classes=1, drivers_per_class=4, qualifying_rounds=1, semi_series=0)
+    with cli_env.begin() as conn:
+        write_event(conn, event.detail, list(event.results.values()), None)
+    venue = event.detail.track_slug
+    assert main(["events", "--source", "everlaps", "--track", venue]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:2] == [str(event.event_id), event.detail.start_date.isoformat()]
+    assert lines[1].split()[-1] == "laps_full" and lines[-1] == "1 event(s)"
 
 
 def test_events_lists_events_held_between(cli_env: sa.Engine, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,11 +1,24 @@
-"""The connector interface the ingestion layer depends on; each source implements it."""
+"""The connector interface the ingestion layer depends on, as capabilities a source implements or not.
+
+Every source is an :class:`EventSource`; a source with a track catalogue (LiveRC) is also a
+:class:`TrackCatalogue` and an :class:`EventDiscovery`. Ingestion asks only for the capability it uses, so a
+source without a catalogue (Everlaps) implements one protocol and nothing else.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from mre_pipeline.connectors.records import EntryList, EventDetail, EventSummary, RaceResult, TrackRecord
+from mre_pipeline.connectors.records import (
+    EntryList,
+    EventDetail,
+    EventRef,
+    EventSummary,
+    RaceResult,
+    RaceSummary,
+    TrackRecord,
+)
 
 
 @dataclass
@@ -31,20 +44,41 @@ class FetchStats:
 
 
 @runtime_checkable
-class RaceDataSource(Protocol):
-    """What ingestion needs from a timing source. All methods raise only ConnectorError subclasses."""
+class EventSource(Protocol):
+    """What every source offers ingestion: one event completely, addressed by a source-neutral reference.
+
+    All methods raise only ConnectorError subclasses (:class:`NoSuchEventError` when the source says the event
+    does not exist). ``fetch_race`` takes the race summary ``fetch_event`` returned, so a source can address a
+    race by whatever it needs (LiveRC: the race id; Everlaps: the heat's path in ``RaceSummary.locator``).
+    """
+
+    source: str  # the name ingestion_requests.source and partition keys use ("liverc", "everlaps")
+    stats: FetchStats
+
+    def fetch_event(self, event: EventRef) -> EventDetail: ...
+
+    def fetch_race(self, event: EventRef, race: RaceSummary) -> RaceResult: ...
+
+    def fetch_entry_list(self, event: EventRef) -> EntryList | None:
+        """The event's entry list, or None when the source has none (404, an empty page, or never)."""
+        ...
+
+
+@runtime_checkable
+class TrackCatalogue(Protocol):
+    """Sources that publish a list of every track (LiveRC); their events live under a catalogue track."""
 
     source: str
     stats: FetchStats
 
     def fetch_catalogue(self) -> list[TrackRecord]: ...
 
+
+@runtime_checkable
+class EventDiscovery(Protocol):
+    """Sources that list a track's events, so they can be discovered before anyone asks for one (LiveRC)."""
+
+    source: str
+    stats: FetchStats
+
     def fetch_track_events(self, track_slug: str) -> list[EventSummary]: ...
-
-    def fetch_event(self, track_slug: str, event_id: int) -> EventDetail: ...
-
-    def fetch_race(self, track_slug: str, race_id: int) -> RaceResult: ...
-
-    def fetch_entry_list(self, track_slug: str, event_id: int) -> EntryList | None:
-        """The event's entry list, or None when the source has none (404 or an empty page)."""
-        ...

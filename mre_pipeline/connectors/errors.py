@@ -141,3 +141,15 @@ class ImplausibleRecordError(PageFormatError):
         self.race_id = race_id
         self.driver_id = driver_id
         self.driver_name = driver_name
+
+
+class NoSuchEventError(ConnectorError):
+    """The source answered, and its answer says the event does not exist (Everlaps: an empty event card).
+
+    An HTTP 404 or 410 for an event is the other way a source says so (a :class:`SourceHttpError`); ingestion
+    treats both alike.
+    """
+
+    def __init__(self, message: str, url: str | None = None):
+        super().__init__(message)
+        self.url = url

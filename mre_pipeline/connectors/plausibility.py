@@ -107,16 +107,25 @@ def _lap_problems(driver: DriverResult, field: int) -> list[str]:
 
 
 def _total_problems(driver: DriverResult) -> list[str]:
+    """The published total is the laps plus, where the source counts it, the time before lap 1
+    (``lead_in_time_s``: Everlaps' run from the grid to the line)."""
     if driver.total_time_s is not None and not driver.total_time_s > 0:
         return [f"total time {driver.total_time_s:.3f} s is not positive"]
     if driver.laps and driver.total_time_s is None:
         return ["has laps but no total time"]
-    if not driver.laps and driver.total_time_s is not None:
+    timed = bool(driver.laps) or driver.lead_in_time_s is not None
+    if not timed and driver.total_time_s is not None:
         return [f"no laps but a total time of {driver.total_time_s:.3f} s"]
-    if driver.laps and driver.total_time_s is not None:
-        total = sum(lap.lap_time_s for lap in driver.laps)
+    if timed and driver.total_time_s is not None:
+        lead_in = driver.lead_in_time_s or 0.0
+        total = sum(lap.lap_time_s for lap in driver.laps) + lead_in
         if abs(total - driver.total_time_s) > TOTAL_TIME_TOLERANCE_S:
-            return [f"lap times sum to {total:.3f} s but the total time is {driver.total_time_s:.3f} s"]
+            summed = (
+                "lap times"
+                if driver.lead_in_time_s is None
+                else f"lap times and {lead_in:.3f} s before lap 1"
+            )
+            return [f"{summed} sum to {total:.3f} s but the total time is {driver.total_time_s:.3f} s"]
     return []
 
 

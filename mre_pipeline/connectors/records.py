@@ -12,6 +12,29 @@ from datetime import date, datetime, time
 
 
 @dataclass(frozen=True, slots=True)
+class EventRef:
+    """Which event of which source: what ingestion asks a connector for, whatever the source.
+
+    ``track_slug`` only for sources whose events live under a catalogue track (LiveRC builds every URL of an
+    event from its track); None for sources where the event id is enough (Everlaps).
+    """
+
+    source: str
+    event_id: int
+    track_slug: str | None = None
+
+    @property
+    def partition_key(self) -> str:
+        """The event's text key, naming its source: ``liverc-canberraoffroad-486677``, ``everlaps-3702``."""
+        if self.track_slug:
+            return f"{self.source}-{self.track_slug}-{self.event_id}"
+        return f"{self.source}-{self.event_id}"
+
+    def __str__(self) -> str:
+        return self.partition_key
+
+
+@dataclass(frozen=True, slots=True)
 class TrackRecord:
     """One row of a source's track catalogue."""
 

@@ -1,13 +1,16 @@
-"""The three LiveRC assets: a scheduled catalogue, on-demand discovery and on-demand event ingestion.
+"""The ingestion assets: LiveRC's scheduled catalogue and on-demand discovery, and on-demand event ingestion
+for every source (LiveRC, Everlaps).
 
-Each is a thin wrapper: resolve the partition, call ingestion/, report metadata, settle requests.
-Every step that calls LiveRC runs in pool ``liverc`` (one slot by default), so parallel runs cannot
-multiply the request rate.
+Each is a thin wrapper: resolve the partition, call ingestion/, report metadata, settle requests. Every step
+that calls a timing source runs in one pool (``liverc``, the name dagster.yaml and the README give it; one
+slot by default), so parallel runs cannot multiply the request rate to any source.
 """
 
 import dagster as dg
 
+from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
+from mre_pipeline.defs.connectors import event_source
 from mre_pipeline.defs.event_chart import event_chart_metadata, warm_up_event_chart
 from mre_pipeline.defs.partitions import event_partitions, track_partitions
 from mre_pipeline.defs.request_status import RequestTracker, settling
@@ -24,8 +27,11 @@ from mre_pipeline.ingestion.reports import StepReport
 from mre_pipeline.ingestion.request_rules import DISCOVER, INGEST
 from mre_pipeline.warehouse.politeness import PostgresHostPacer
 
+# One pool for every step that calls a timing source. It keeps LiveRC's name: dagster.yaml sets its limit and
+# the README documents it; Everlaps events share its slot.
 LIVERC_POOL = "liverc"
 GROUP = "liverc"
+EVENTS_GROUP = "events"
 
 
 def _metadata(report: StepReport) -> dict[str, dg.MetadataValue | object]:
@@ -79,7 +85,7 @@ def track_events(
 
 
 @dg.asset(
-    group_name=GROUP,
+    group_name=EVENTS_GROUP,
     pool=LIVERC_POOL,
     partitions_def=event_partitions,
     # No parent->child mapping exists between two dynamic partition sets: depend on all of them and
@@ -101,13 +107,18 @@ def track_events(
             "(checked before commit, on the event just written).",
         ),
     ],
-    description="One event completely (races, drivers, results, laps, entries), written in one transaction.",
+    description="One event of any source completely (races, drivers, results, laps, entries; an Everlaps "
+    "event's venue as its track), written in one transaction. Partition keys name the source.",
 )
 def event_results(
-    context: dg.AssetExecutionContext, liverc: LiveRCResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    liverc: LiveRCResource,
+    everlaps: EverlapsResource,
+    warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     event = split_event_partition_key(context.partition_key)
-    warm_up_event_chart()  # the chart renderer starts while LiveRC is fetched
+    warm_up_event_chart()  # the chart renderer starts while the source is fetched
+    connectors = {"liverc": liverc, "everlaps": everlaps}  # source name -> resource
     engine = warehouse.get_engine()
     tracker = RequestTracker(engine, INGEST, context.partition_key, context.run_id)
 
@@ -117,10 +128,9 @@ def event_results(
 
     with settling(tracker, on_not_found=forget_partition):
         report = ingest_event(
-            liverc.get_source(PostgresHostPacer(engine)),
+            event_source(event.source, connectors, PostgresHostPacer(engine)),
             engine,
-            event.track_slug,
-            event.event_id,
+            event,
             on_commit=lambda conn, outcome: tracker.succeeded(outcome, conn),
         )
     metadata = _metadata(report)

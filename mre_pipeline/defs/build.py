@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs.assets import event_results, track_catalogue, track_events
 from mre_pipeline.defs.request_sensor import ingestion_request_sensor
@@ -18,7 +19,12 @@ def pipeline_definitions(resources: dict[str, object] | None = None) -> dg.Defin
         jobs=[track_catalogue_job],
         schedules=[track_catalogue_schedule],
         sensors=[ingestion_request_sensor],
-        resources={"liverc": LiveRCResource(), "warehouse": WarehouseResource(), **(resources or {})},
+        resources={
+            "liverc": LiveRCResource(),
+            "everlaps": EverlapsResource(),
+            "warehouse": WarehouseResource(),
+            **(resources or {}),
+        },
     )
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from mre_pipeline.connectors.records import (
     DriverResult,
     EventDetail,
+    EventRef,
     LapRecord,
     RaceResult,
     RaceSummary,
@@ -86,6 +87,11 @@ class GeneratedEvent:
     detail: EventDetail
     results: dict[int, RaceResult]  # by race id
     pending_paths: tuple[str, ...] = field(default_factory=tuple)  # listed with results 0, never served
+
+    @property
+    def ref(self) -> EventRef:
+        """What ingestion asks the connector for: the event id is enough."""
+        return EventRef("everlaps", self.event_id)
 
     def site(self) -> FakeEverlapsSite:
         site = FakeEverlapsSite()

@@ -6,7 +6,7 @@ import time
 
 import sqlalchemy as sa
 
-from mre_pipeline.connectors.base import RaceDataSource
+from mre_pipeline.connectors.base import TrackCatalogue
 from mre_pipeline.ingestion.reports import StepReport
 from mre_pipeline.warehouse.catalogue import upsert_catalogue
 
@@ -18,7 +18,7 @@ class CatalogueShrankError(RuntimeError):
     """Refuse to deactivate most of the catalogue on the word of one page."""
 
 
-def refresh_catalogue(source: RaceDataSource, engine: sa.Engine) -> StepReport:
+def refresh_catalogue(source: TrackCatalogue, engine: sa.Engine) -> StepReport:
     started = time.monotonic()
     tracks = source.fetch_catalogue()
     with engine.begin() as conn:

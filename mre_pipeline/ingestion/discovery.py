@@ -7,13 +7,13 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from mre_pipeline.connectors.base import RaceDataSource
+from mre_pipeline.connectors.base import EventDiscovery
 from mre_pipeline.ingestion.reports import StepReport
 from mre_pipeline.warehouse.events import events_held_between, upsert_event_summaries
 
 
 def discover_track_events(
-    source: RaceDataSource,
+    source: EventDiscovery,
     engine: sa.Engine,
     track_slug: str,
     held_between: tuple[date | None, date | None] | None = None,

@@ -2,14 +2,15 @@
 
 Partition keys name their source: a LiveRC track is ``liverc-canberraoffroad``, a LiveRC event
 ``liverc-canberraoffroad-486677`` (the track travels with the event, as the design notes ask), an event of a
-source without a track catalogue ``everlaps-3702``.
+source without a track catalogue ``everlaps-3702``. :class:`EventRef` lives in ``connectors/records.py`` (the
+connectors take it too) and is re-exported here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from mre_pipeline.connectors.records import EventRef
 from mre_pipeline.ingestion.sources import SOURCES, SourceRules, rules_for
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -64,24 +65,6 @@ def event_id_or_none(raw: str | int | None) -> int | None:
         return parse_event_id(raw)
     except InvalidKeyError:
         return None
-
-
-@dataclass(frozen=True)
-class EventRef:
-    """One event of one source; ``track_slug`` only for sources whose events live under a catalogue track."""
-
-    source: str
-    event_id: int
-    track_slug: str | None = None
-
-    @property
-    def partition_key(self) -> str:
-        if self.track_slug:
-            return f"{self.source}-{self.track_slug}-{self.event_id}"
-        return f"{self.source}-{self.event_id}"
-
-    def __str__(self) -> str:
-        return self.partition_key
 
 
 def track_partition_key(source: str, slug: str) -> str:

@@ -2,7 +2,7 @@
 
 Rules: invalid rows are rejected with a reason; a request for a partition that is already queued or
 running attaches to that work instead of starting another run; an event already at ``laps_full``
-succeeds at once without touching LiveRC unless ``force`` is set; everything else launches a run.
+succeeds at once without touching its source unless ``force`` is set; everything else launches a run.
 """
 
 from __future__ import annotations

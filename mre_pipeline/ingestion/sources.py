@@ -23,7 +23,7 @@ class SourceRules:
 
 SOURCES: dict[str, SourceRules] = {
     "liverc": SourceRules("liverc", "LiveRC", True, True, True, "486677"),
-    "everlaps": SourceRules("everlaps", "Everlaps", False, False, False, "3702"),
+    "everlaps": SourceRules("everlaps", "Everlaps", False, False, True, "3702"),
 }
 
 

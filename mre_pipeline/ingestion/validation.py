@@ -13,7 +13,7 @@ from mre_pipeline.connectors.plausibility import (
     event_summary_problems,
     race_findings,
 )
-from mre_pipeline.connectors.records import EventDetail, EventSummary, RaceResult, RaceSummary
+from mre_pipeline.connectors.records import EventDetail, EventSummary, RaceResult
 
 SHOWN_PROBLEMS = 5
 
@@ -50,36 +50,10 @@ def validate_event(detail: EventDetail, races: list[RaceResult]) -> None:
         summary = summaries.get(race.race_id)
         label = f"race {race.race_id} ({summary.session_label})" if summary else f"race {race.race_id}"
         labels[race.race_id] = label
-        if summary is not None:
-            findings.extend(_summary_mismatches(race, summary))
         findings.extend(race_findings(race))
     if findings:
         problems = [f.where(labels.get(f.race_id)) if f.race_id is not None else f.text for f in findings]
         raise EventValidationError(problems, findings)
-
-
-def _summary_mismatches(race: RaceResult, summary: RaceSummary) -> list[Finding]:
-    """The race page must be the race the event page links: same race number and round."""
-    findings = []
-    if race.race_number is not None and race.race_number != summary.race_number:
-        findings.append(
-            Finding(
-                f"the race page says race {race.race_number}, the event page race {summary.race_number}",
-                race.race_id,
-            )
-        )
-    if race.round_label and summary.section and _norm(race.round_label) != _norm(summary.section):
-        findings.append(
-            Finding(
-                f"the race page says round {race.round_label!r}, the event page {summary.section!r}",
-                race.race_id,
-            )
-        )
-    return findings
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()
 
 
 def validate_event_listing(events: list[EventSummary]) -> None:

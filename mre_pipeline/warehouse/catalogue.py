@@ -1,4 +1,5 @@
-"""Track catalogue writes: upsert by (source, slug); tracks missing from a full catalogue are deactivated."""
+"""Track writes: a catalogue upserted by (source, slug), tracks missing from a full catalogue deactivated; and
+the venues of events from sources without a catalogue, upserted one at a time with their event."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 
 from mre_pipeline.connectors.records import TrackRecord
 from mre_pipeline.warehouse.engine import copy_rows
+from mre_pipeline.warehouse.staging import guarded_upsert
 
 TRACK_COLUMNS = (
     "source",
@@ -125,3 +127,38 @@ def known_slugs(conn: sa.Connection, source: str, slugs: Sequence[str]) -> set[s
         {"s": source, "slugs": list(slugs)},
     )
     return {r[0] for r in rows}
+
+
+VENUE_COLUMNS = ("source", "slug", "name", "activity", "organiser", "latitude", "longitude")
+UPSERT_VENUE = guarded_upsert(
+    "mre.tracks",
+    (*VENUE_COLUMNS, "is_active", "deactivated_at"),
+    ("source", "slug"),
+    "VALUES (:source, :slug, :name, :activity, :organiser, :latitude, :longitude, true, NULL)",
+)
+
+
+def upsert_venue(conn: sa.Connection, venue: TrackRecord) -> int:
+    """The track row of an event's venue (sources without a catalogue), in the caller's transaction.
+
+    Keyed by (source, slug) like a catalogue track; name, organiser and coordinates follow the event ingested
+    last, and an unchanged venue is not rewritten. Returns its track_id.
+    """
+    conn.execute(
+        sa.text(UPSERT_VENUE),
+        {
+            "source": venue.source,
+            "slug": venue.slug,
+            "name": venue.name,
+            "activity": venue.activity,
+            "organiser": venue.organiser,
+            "latitude": venue.latitude,
+            "longitude": venue.longitude,
+        },
+    ).all()
+    return int(
+        conn.execute(
+            sa.text("SELECT track_id FROM mre.tracks WHERE source = :s AND slug = :slug"),
+            {"s": venue.source, "slug": venue.slug},
+        ).scalar_one()
+    )

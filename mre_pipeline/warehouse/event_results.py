@@ -1,43 +1,95 @@
-"""Write one event's races, drivers, results, laps and entries atomically and idempotently.
+"""Write one event's races, drivers, results, laps and entries atomically and idempotently, for any source.
 
 Everything happens on the caller's connection inside the caller's transaction, after a transaction-scoped
 advisory lock on the event, so two runs can never write the same event at once and a crash leaks no lock.
-Rows are upserted with ``IS DISTINCT FROM`` guards (unchanged data writes nothing) and rows that vanished
-upstream are deleted, so re-ingesting converges on exactly the source's data without duplicates.
+The event's track is a catalogue track (LiveRC) or the venue the event brings along (Everlaps), upserted in
+the same transaction. Each table is COPYed into a staging table and merged with one guarded upsert
+(unchanged data writes nothing); rows that vanished upstream are deleted, so re-ingesting converges on
+exactly the source's data without duplicates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import sqlalchemy as sa
 
 from mre_pipeline.connectors.records import EntryList, EventDetail, RaceResult
-from mre_pipeline.warehouse.engine import copy_rows
+from mre_pipeline.warehouse.catalogue import upsert_venue
 from mre_pipeline.warehouse.events import track_id_for
+from mre_pipeline.warehouse.staging import StageTable, guarded_upsert, inserted_and_updated
 
-RESULT_STAT_COLUMNS = (
-    "position",
-    "car_number",
-    "qual_position",
-    "grid_position",
-    "laps_completed",
-    "total_time_s",
-    "behind_text",
-    "fastest_lap_s",
-    "fastest_lap_number",
-    "avg_lap_s",
-    "avg_top5_s",
-    "avg_top10_s",
-    "avg_top15_s",
-    "top3_consecutive_s",
-    "std_deviation_s",
-    "consistency_pct",
+# Race columns from the event's race list (RaceSummary) and the race itself (RaceResult).
+STAGE_RACES = StageTable(
+    "stage_races",
+    (
+        ("source_race_id", "bigint"),
+        ("section", "text"),
+        ("race_number", "integer"),
+        ("class_name", "text"),
+        ("session_label", "text"),
+        ("round_label", "text"),
+        ("length_label", "text"),
+        ("completed_at", "timestamp"),
+        ("completed_text", "text"),
+        ("locator", "text"),
+        ("lead_in_counted", "boolean"),
+    ),
+)
+STAGE_DRIVERS = StageTable("stage_drivers", (("source_driver_id", "bigint"), ("name", "text")))
+# Result columns are named as the DriverResult fields they hold (the source's figures as published).
+RESULT_COLUMNS = (
+    ("position", "integer"),
+    ("car_number", "text"),
+    ("qual_position", "integer"),
+    ("grid_position", "integer"),
+    ("laps_completed", "integer"),
+    ("total_time_s", "numeric"),
+    ("lead_in_time_s", "numeric"),
+    ("behind_text", "text"),
+    ("fastest_lap_s", "numeric"),
+    ("fastest_lap_number", "integer"),
+    ("avg_lap_s", "numeric"),
+    ("avg_top3_s", "numeric"),
+    ("avg_top5_s", "numeric"),
+    ("avg_top10_s", "numeric"),
+    ("avg_top15_s", "numeric"),
+    ("top3_consecutive_s", "numeric"),
+    ("std_deviation_s", "numeric"),
+    ("consistency_pct", "numeric"),
+)
+RESULT_VALUE_COLUMNS = tuple(column for column, _ in RESULT_COLUMNS)
+STAGE_RESULTS = StageTable(
+    "stage_results", (("source_race_id", "bigint"), ("source_driver_id", "bigint"), *RESULT_COLUMNS)
+)
+STAGE_LAPS = StageTable(
+    "stage_laps",
+    (
+        ("source_race_id", "bigint"),
+        ("source_driver_id", "bigint"),
+        ("lap_number", "integer"),
+        ("lap_time_s", "numeric"),
+        ("position", "integer"),
+        ("pace", "text"),
+    ),
+)
+STAGE_ENTRIES = StageTable(
+    "stage_entries",
+    (
+        ("class_name", "text"),
+        ("driver_name", "text"),
+        ("row_number", "integer"),
+        ("sort_name", "text"),
+        ("transponder", "text"),
+        ("class_ref", "text"),
+    ),
 )
 
 
 class EventTrackMismatchError(ValueError):
-    """The event already exists under another track."""
+    """The event already exists under another catalogue track."""
 
 
 @dataclass
@@ -73,11 +125,6 @@ def lock_event(conn: sa.Connection, source: str, source_event_id: int) -> None:
     )
 
 
-def _counts(rows: list[sa.Row]) -> tuple[int, int]:
-    inserted = sum(1 for r in rows if r[0])
-    return inserted, len(rows) - inserted
-
-
 def write_event(
     conn: sa.Connection,
     detail: EventDetail,
@@ -85,257 +132,42 @@ def write_event(
     entry_list: EntryList | None,
 ) -> EventWriteResult:
     """Replace the event's race data with ``races`` (already validated) in the caller's transaction."""
-    source = detail.source
-    lock_event(conn, source, detail.event_id)
-    track_id = track_id_for(conn, source, detail.track_slug)
-    event_pk = _upsert_event(conn, detail, track_id)
+    lock_event(conn, detail.source, detail.event_id)
+    event_pk = _upsert_event(conn, detail, _event_track_id(conn, detail))
+    _stage_event_rows(conn, detail, races)
     result = EventWriteResult(event_pk=event_pk)
-    summaries = {r.race_id: r for r in detail.races}
-
-    conn.exec_driver_sql(
-        """
-        CREATE TEMP TABLE stage_races (
-            source_race_id bigint, section text, race_number integer, class_name text, session_label text,
-            round_label text, length_label text, completed_at timestamp, completed_text text
-        ) ON COMMIT DROP;
-        CREATE TEMP TABLE stage_drivers (source_driver_id bigint, name text) ON COMMIT DROP;
-        CREATE TEMP TABLE stage_results (
-            source_race_id bigint, source_driver_id bigint, position integer, car_number text,
-            qual_position integer, grid_position integer, laps_completed integer, total_time_s numeric,
-            behind_text text, fastest_lap_s numeric, fastest_lap_number integer, avg_lap_s numeric,
-            avg_top5_s numeric, avg_top10_s numeric, avg_top15_s numeric, top3_consecutive_s numeric,
-            std_deviation_s numeric, consistency_pct numeric
-        ) ON COMMIT DROP;
-        CREATE TEMP TABLE stage_laps (
-            source_race_id bigint, source_driver_id bigint, lap_number integer, lap_time_s numeric,
-            position integer, pace text
-        ) ON COMMIT DROP;
-        """
-    )
-    copy_rows(
-        conn,
-        "stage_races",
-        (
-            "source_race_id",
-            "section",
-            "race_number",
-            "class_name",
-            "session_label",
-            "round_label",
-            "length_label",
-            "completed_at",
-            "completed_text",
-        ),
-        (
-            (
-                s.race_id,
-                s.section,
-                s.race_number,
-                s.class_name,
-                s.session_label,
-                r.round_label,
-                r.length_label,
-                s.completed_at,
-                s.completed_text,
-            )
-            for r in races
-            for s in (summaries[r.race_id],)
-        ),
-    )
-    drivers: dict[int, str] = {}
-    for race in races:
-        for d in race.drivers:
-            drivers[d.driver_id] = d.driver_name
-    copy_rows(conn, "stage_drivers", ("source_driver_id", "name"), drivers.items())
-    copy_rows(
-        conn,
-        "stage_results",
-        ("source_race_id", "source_driver_id", *RESULT_STAT_COLUMNS),
-        (
-            (
-                race.race_id,
-                d.driver_id,
-                d.position,
-                d.car_number,
-                d.qual_position,
-                d.grid_position,
-                d.laps_completed,
-                d.total_time_s,
-                d.behind_text,
-                d.fastest_lap_s,
-                d.fastest_lap_number,
-                d.avg_lap_s,
-                d.avg_top5_s,
-                d.avg_top10_s,
-                d.avg_top15_s,
-                d.top3_consecutive_s,
-                d.std_deviation_s,
-                d.consistency_pct,
-            )
-            for race in races
-            for d in race.drivers
-        ),
-    )
-    copy_rows(
-        conn,
-        "stage_laps",
-        ("source_race_id", "source_driver_id", "lap_number", "lap_time_s", "position", "pace"),
-        (
-            (race.race_id, d.driver_id, lap.lap_number, lap.lap_time_s, lap.position, lap.pace)
-            for race in races
-            for d in race.drivers
-            for lap in d.laps
-        ),
-    )
-    params = {"source": source, "event_pk": event_pk}
-
-    # Races: upsert, then drop races the event page no longer lists (cascades to results and laps).
-    result.races.inserted, result.races.updated = _counts(
-        conn.execute(
-            sa.text(
-                """
-                INSERT INTO mre.races AS r (source, source_race_id, event_id, section, race_number, class_name,
-                                            session_label, round_label, length_label, completed_at,
-                                            completed_text)
-                SELECT :source, source_race_id, :event_pk, section, race_number, class_name, session_label,
-                       round_label, length_label, completed_at, completed_text
-                FROM stage_races
-                ON CONFLICT (source, source_race_id) DO UPDATE SET
-                    event_id = excluded.event_id, section = excluded.section,
-                    race_number = excluded.race_number, class_name = excluded.class_name,
-                    session_label = excluded.session_label, round_label = excluded.round_label,
-                    length_label = excluded.length_label, completed_at = excluded.completed_at,
-                    completed_text = excluded.completed_text, updated_at = now()
-                WHERE (r.event_id, r.section, r.race_number, r.class_name, r.session_label, r.round_label,
-                       r.length_label, r.completed_at, r.completed_text)
-                    IS DISTINCT FROM
-                      (excluded.event_id, excluded.section, excluded.race_number, excluded.class_name,
-                       excluded.session_label, excluded.round_label, excluded.length_label,
-                       excluded.completed_at, excluded.completed_text)
-                RETURNING (xmax = 0)
-                """
-            ),
-            params,
-        ).all()
-    )
-    result.races.deleted = conn.execute(
-        sa.text(
-            """
-            DELETE FROM mre.races r WHERE r.event_id = :event_pk
-              AND NOT EXISTS (SELECT 1 FROM stage_races s WHERE s.source_race_id = r.source_race_id)
-            """
-        ),
-        params,
-    ).rowcount
-
-    result.drivers.inserted, result.drivers.updated = _counts(
-        conn.execute(
-            sa.text(
-                """
-                INSERT INTO mre.drivers AS d (source, source_driver_id, name)
-                SELECT :source, source_driver_id, name FROM stage_drivers
-                ON CONFLICT (source, source_driver_id) DO UPDATE SET name = excluded.name, updated_at = now()
-                WHERE d.name IS DISTINCT FROM excluded.name
-                RETURNING (xmax = 0)
-                """
-            ),
-            params,
-        ).all()
-    )
-
-    # Results keyed by (race, driver); a driver removed upstream loses their row (and laps).
-    stat_cols = ", ".join(RESULT_STAT_COLUMNS)
-    set_cols = ", ".join(f"{c} = excluded.{c}" for c in RESULT_STAT_COLUMNS)
-    old_tuple = ", ".join(f"rr.{c}" for c in RESULT_STAT_COLUMNS)
-    new_tuple = ", ".join(f"excluded.{c}" for c in RESULT_STAT_COLUMNS)
-    result.results.deleted = conn.execute(
-        sa.text(
-            """
-            DELETE FROM mre.race_results rr USING mre.races r, mre.drivers d
-            WHERE rr.race_id = r.race_id AND rr.driver_id = d.driver_id AND r.event_id = :event_pk
-              AND NOT EXISTS (SELECT 1 FROM stage_results s
-                              WHERE s.source_race_id = r.source_race_id AND s.source_driver_id = d.source_driver_id)
-            """
-        ),
-        params,
-    ).rowcount
-    result.results.inserted, result.results.updated = _counts(
-        conn.execute(
-            sa.text(
-                f"""
-                INSERT INTO mre.race_results AS rr (race_id, driver_id, {stat_cols})
-                SELECT r.race_id, d.driver_id, {", ".join("s." + c for c in RESULT_STAT_COLUMNS)}
-                FROM stage_results s
-                JOIN mre.races r ON r.source = :source AND r.source_race_id = s.source_race_id
-                JOIN mre.drivers d ON d.source = :source AND d.source_driver_id = s.source_driver_id
-                ON CONFLICT (race_id, driver_id) DO UPDATE SET {set_cols}, updated_at = now()
-                WHERE ({old_tuple}) IS DISTINCT FROM ({new_tuple})
-                RETURNING (xmax = 0)
-                """
-            ),
-            params,
-        ).all()
-    )
-
-    # Resolve lap keys through the event's few hundred results (a small, analysed table), not through a
-    # join over freshly written tables whose statistics the planner does not have yet.
-    conn.exec_driver_sql(
-        """
-        CREATE TEMP TABLE stage_result_keys ON COMMIT DROP AS
-        SELECT r.source_race_id, d.source_driver_id, rr.race_result_id
-        FROM mre.race_results rr
-        JOIN mre.races r USING (race_id)
-        JOIN mre.drivers d USING (driver_id)
-        WHERE r.event_id = %(event_pk)s;
-        ANALYZE stage_result_keys;
-        CREATE TEMP TABLE stage_lap_keys ON COMMIT DROP AS
-        SELECT k.race_result_id, s.lap_number, s.lap_time_s, s.position, s.pace
-        FROM stage_laps s
-        JOIN stage_result_keys k USING (source_race_id, source_driver_id);
-        ANALYZE stage_lap_keys;
-        """,
-        {"event_pk": event_pk},
-    )
-    result.laps.deleted = conn.execute(
-        sa.text(
-            """
-            DELETE FROM mre.laps l USING mre.race_results rr, mre.races r
-            WHERE l.race_result_id = rr.race_result_id AND rr.race_id = r.race_id AND r.event_id = :event_pk
-              AND NOT EXISTS (SELECT 1 FROM stage_lap_keys k
-                              WHERE k.race_result_id = l.race_result_id AND k.lap_number = l.lap_number)
-            """
-        ),
-        params,
-    ).rowcount
-    result.laps.inserted, result.laps.updated = _counts(
-        conn.exec_driver_sql(
-            """
-            INSERT INTO mre.laps AS l (race_result_id, lap_number, lap_time_s, position, pace)
-            SELECT race_result_id, lap_number, lap_time_s, position, pace FROM stage_lap_keys
-            ON CONFLICT (race_result_id, lap_number) DO UPDATE SET
-                lap_time_s = excluded.lap_time_s, position = excluded.position, pace = excluded.pace
-            WHERE (l.lap_time_s, l.position, l.pace) IS DISTINCT FROM
-                  (excluded.lap_time_s, excluded.position, excluded.pace)
-            RETURNING (xmax = 0)
-            """
-        ).all()
-    )
-
+    # Order matters: results need their races and drivers, laps need their results.
+    result.races = _merge_races(conn, detail.source, event_pk)
+    result.drivers = _merge_drivers(conn, detail.source)
+    result.results = _merge_results(conn, detail.source, event_pk)
+    result.laps = _merge_laps(conn, event_pk)
     if entry_list is not None and entry_list.entries:
         result.entries = _replace_entries(conn, event_pk, entry_list)
     return result
 
 
+def _event_track_id(conn: sa.Connection, detail: EventDetail) -> int:
+    """The catalogue track the event belongs to, or the venue it brings along, upserted first."""
+    if detail.venue is None:
+        return track_id_for(conn, detail.source, detail.track_slug)
+    if (detail.venue.source, detail.venue.slug) != (detail.source, detail.track_slug):
+        raise ValueError(f"event {detail.event_id}'s venue {detail.venue.slug!r} is not its track")
+    return upsert_venue(conn, detail.venue)
+
+
 def _upsert_event(conn: sa.Connection, detail: EventDetail, track_id: int) -> int:
+    """Insert or refresh the event at depth ``laps_full``. An event with a venue follows it (a corrected map
+    link moves the event); an event of a catalogue track never changes track."""
     row = conn.execute(
         sa.text(
             """
             INSERT INTO mre.events AS e (source, source_event_id, track_id, name, start_date, end_date,
-                                         entries, drivers, race_track, total_race_laps, ingest_depth,
-                                         last_ingested_at)
+                                         entries, drivers, race_track, total_race_laps, starts_at_utc,
+                                         ends_at_utc, ingest_depth, last_ingested_at)
             VALUES (:source, :event_id, :track_id, :name, :start_date, :end_date, :entries, :drivers,
-                    :race_track, :total_race_laps, 'laps_full', now())
+                    :race_track, :total_race_laps, :starts_at_utc, :ends_at_utc, 'laps_full', now())
             ON CONFLICT (source, source_event_id) DO UPDATE SET
+                track_id = CASE WHEN :follows_venue THEN excluded.track_id ELSE e.track_id END,
                 name = excluded.name,
                 start_date = coalesce(excluded.start_date, e.start_date),
                 end_date = coalesce(excluded.end_date, e.end_date),
@@ -343,6 +175,8 @@ def _upsert_event(conn: sa.Connection, detail: EventDetail, track_id: int) -> in
                 drivers = coalesce(excluded.drivers, e.drivers),
                 race_track = coalesce(excluded.race_track, e.race_track),
                 total_race_laps = coalesce(excluded.total_race_laps, e.total_race_laps),
+                starts_at_utc = coalesce(excluded.starts_at_utc, e.starts_at_utc),
+                ends_at_utc = coalesce(excluded.ends_at_utc, e.ends_at_utc),
                 ingest_depth = 'laps_full',
                 last_ingested_at = now(),
                 updated_at = now()
@@ -360,6 +194,9 @@ def _upsert_event(conn: sa.Connection, detail: EventDetail, track_id: int) -> in
             "drivers": detail.drivers,
             "race_track": detail.race_track,
             "total_race_laps": detail.total_race_laps,
+            "starts_at_utc": detail.starts_at_utc,
+            "ends_at_utc": detail.ends_at_utc,
+            "follows_venue": detail.venue is not None,
         },
     ).one()
     if row.track_id != track_id:
@@ -369,26 +206,190 @@ def _upsert_event(conn: sa.Connection, detail: EventDetail, track_id: int) -> in
     return int(row.event_id)
 
 
-def _replace_entries(conn: sa.Connection, event_pk: int, entry_list: EntryList) -> TableChange:
-    change = TableChange()
+# -- staging: every row of the event, COPYed in ----------------------------------------------------------
+def _stage_event_rows(conn: sa.Connection, detail: EventDetail, races: list[RaceResult]) -> None:
+    STAGE_RACES.load(conn, _race_rows(detail, races))
+    STAGE_DRIVERS.load(conn, _driver_rows(races))
+    STAGE_RESULTS.load(conn, _result_rows(races))
+    STAGE_LAPS.load(conn, _lap_rows(races))
+
+
+def _race_rows(detail: EventDetail, races: list[RaceResult]) -> Iterator[tuple]:
+    summaries = {summary.race_id: summary for summary in detail.races}
+    for race in races:
+        s = summaries[race.race_id]
+        yield (
+            race.race_id,
+            s.section,
+            s.race_number,
+            s.class_name,
+            s.session_label,
+            race.round_label,
+            race.length_label,
+            s.completed_at,
+            s.completed_text,
+            s.locator,
+            race.lead_in_counted,
+        )
+
+
+def _driver_rows(races: list[RaceResult]) -> Iterator[tuple[int, str]]:
+    """One row per driver id; the last name seen wins (a driver appears once per race they ran)."""
+    names = {d.driver_id: d.driver_name for race in races for d in race.drivers}
+    return iter(names.items())
+
+
+def _result_rows(races: list[RaceResult]) -> Iterator[tuple]:
+    published = attrgetter(*RESULT_VALUE_COLUMNS)
+    for race in races:
+        for d in race.drivers:
+            yield (race.race_id, d.driver_id, *published(d))
+
+
+def _lap_rows(races: list[RaceResult]) -> Iterator[tuple]:
+    for race in races:
+        for d in race.drivers:
+            for lap in d.laps:
+                yield (race.race_id, d.driver_id, lap.lap_number, lap.lap_time_s, lap.position, lap.pace)
+
+
+# -- merging: staged rows into the warehouse -------------------------------------------------------------
+RACE_COLUMNS = ("source", "source_race_id", "event_id", *STAGE_RACES.column_names[1:])
+UPSERT_RACES = guarded_upsert(
+    "mre.races",
+    RACE_COLUMNS,
+    ("source", "source_race_id"),
+    f"SELECT :source, source_race_id, :event_pk, {', '.join(STAGE_RACES.column_names[1:])} FROM stage_races",
+)
+UPSERT_DRIVERS = guarded_upsert(
+    "mre.drivers",
+    ("source", "source_driver_id", "name"),
+    ("source", "source_driver_id"),
+    "SELECT :source, source_driver_id, name FROM stage_drivers",
+)
+UPSERT_RESULTS = guarded_upsert(
+    "mre.race_results",
+    ("race_id", "driver_id", *RESULT_VALUE_COLUMNS),
+    ("race_id", "driver_id"),
+    f"""
+    SELECT r.race_id, d.driver_id, {", ".join("s." + c for c in RESULT_VALUE_COLUMNS)}
+    FROM stage_results s
+    JOIN mre.races r ON r.source = :source AND r.source_race_id = s.source_race_id
+    JOIN mre.drivers d ON d.source = :source AND d.source_driver_id = s.source_driver_id
+    """,
+)
+UPSERT_LAPS = guarded_upsert(
+    "mre.laps",
+    ("race_result_id", "lap_number", "lap_time_s", "position", "pace"),
+    ("race_result_id", "lap_number"),
+    "SELECT race_result_id, lap_number, lap_time_s, position, pace FROM stage_lap_keys",
+    stamp_updated_at=False,
+)
+UPSERT_ENTRIES = guarded_upsert(
+    "mre.event_entries",
+    ("event_id", *STAGE_ENTRIES.column_names),
+    ("event_id", "class_name", "driver_name"),
+    f"""
+    SELECT DISTINCT ON (class_name, driver_name) :event_pk, {", ".join(STAGE_ENTRIES.column_names)}
+    FROM stage_entries ORDER BY class_name, driver_name, row_number
+    """,
+)
+
+
+def _upserted(conn: sa.Connection, sql: str, params: dict[str, object]) -> TableChange:
+    inserted, updated = inserted_and_updated(conn.execute(sa.text(sql), params).all())
+    return TableChange(inserted=inserted, updated=updated)
+
+
+def _merge_races(conn: sa.Connection, source: str, event_pk: int) -> TableChange:
+    """Upsert the event's races, then drop races it no longer lists (cascades to results and laps)."""
+    change = _upserted(conn, UPSERT_RACES, {"source": source, "event_pk": event_pk})
+    change.deleted = conn.execute(
+        sa.text(
+            """
+            DELETE FROM mre.races r WHERE r.event_id = :event_pk
+              AND NOT EXISTS (SELECT 1 FROM stage_races s WHERE s.source_race_id = r.source_race_id)
+            """
+        ),
+        {"event_pk": event_pk},
+    ).rowcount
+    return change
+
+
+def _merge_drivers(conn: sa.Connection, source: str) -> TableChange:
+    """Drivers are shared across events: upserted by source id, never deleted here."""
+    return _upserted(conn, UPSERT_DRIVERS, {"source": source})
+
+
+def _merge_results(conn: sa.Connection, source: str, event_pk: int) -> TableChange:
+    """Results keyed by (race, driver); a driver removed upstream loses their row (and laps)."""
+    deleted = conn.execute(
+        sa.text(
+            """
+            DELETE FROM mre.race_results rr USING mre.races r, mre.drivers d
+            WHERE rr.race_id = r.race_id AND rr.driver_id = d.driver_id AND r.event_id = :event_pk
+              AND NOT EXISTS (SELECT 1 FROM stage_results s
+                              WHERE s.source_race_id = r.source_race_id AND s.source_driver_id = d.source_driver_id)
+            """
+        ),
+        {"event_pk": event_pk},
+    ).rowcount
+    change = _upserted(conn, UPSERT_RESULTS, {"source": source})
+    change.deleted = deleted
+    return change
+
+
+def _merge_laps(conn: sa.Connection, event_pk: int) -> TableChange:
+    """Laps keyed by (result, lap number), resolved through the event's results first."""
+    _stage_lap_keys(conn, event_pk)
+    deleted = conn.execute(
+        sa.text(
+            """
+            DELETE FROM mre.laps l USING mre.race_results rr, mre.races r
+            WHERE l.race_result_id = rr.race_result_id AND rr.race_id = r.race_id AND r.event_id = :event_pk
+              AND NOT EXISTS (SELECT 1 FROM stage_lap_keys k
+                              WHERE k.race_result_id = l.race_result_id AND k.lap_number = l.lap_number)
+            """
+        ),
+        {"event_pk": event_pk},
+    ).rowcount
+    change = _upserted(conn, UPSERT_LAPS, {})
+    change.deleted = deleted
+    return change
+
+
+def _stage_lap_keys(conn: sa.Connection, event_pk: int) -> None:
+    """Staged laps with their result ids. Resolved through the event's few hundred results (a small,
+    analysed table), not through a join over freshly written tables whose statistics the planner lacks."""
     conn.exec_driver_sql(
         """
-        CREATE TEMP TABLE stage_entries (
-            class_name text, driver_name text, row_number integer, sort_name text, transponder text,
-            class_ref text
-        ) ON COMMIT DROP
-        """
+        CREATE TEMP TABLE stage_result_keys ON COMMIT DROP AS
+        SELECT r.source_race_id, d.source_driver_id, rr.race_result_id
+        FROM mre.race_results rr
+        JOIN mre.races r USING (race_id)
+        JOIN mre.drivers d USING (driver_id)
+        WHERE r.event_id = %(event_pk)s;
+        ANALYZE stage_result_keys;
+        CREATE TEMP TABLE stage_lap_keys ON COMMIT DROP AS
+        SELECT k.race_result_id, s.lap_number, s.lap_time_s, s.position, s.pace
+        FROM stage_laps s
+        JOIN stage_result_keys k USING (source_race_id, source_driver_id);
+        ANALYZE stage_lap_keys;
+        """,
+        {"event_pk": event_pk},
     )
-    copy_rows(
+
+
+def _replace_entries(conn: sa.Connection, event_pk: int, entry_list: EntryList) -> TableChange:
+    """The entry list as published now: upsert by (class, name), drop names it no longer lists."""
+    STAGE_ENTRIES.load(
         conn,
-        "stage_entries",
-        ("class_name", "driver_name", "row_number", "sort_name", "transponder", "class_ref"),
         (
             (e.class_name, e.driver_name, e.row_number, e.sort_name, e.transponder, e.class_ref)
             for e in entry_list.entries
         ),
     )
-    change.deleted = conn.execute(
+    deleted = conn.execute(
         sa.text(
             """
             DELETE FROM mre.event_entries x WHERE x.event_id = :event_pk AND NOT EXISTS (
@@ -397,26 +398,8 @@ def _replace_entries(conn: sa.Connection, event_pk: int, entry_list: EntryList) 
         ),
         {"event_pk": event_pk},
     ).rowcount
-    change.inserted, change.updated = _counts(
-        conn.execute(
-            sa.text(
-                """
-                INSERT INTO mre.event_entries AS x (event_id, class_name, driver_name, row_number, sort_name,
-                                                    transponder, class_ref)
-                SELECT DISTINCT ON (class_name, driver_name) :event_pk, class_name, driver_name, row_number,
-                       sort_name, transponder, class_ref
-                FROM stage_entries ORDER BY class_name, driver_name, row_number
-                ON CONFLICT (event_id, class_name, driver_name) DO UPDATE SET
-                    row_number = excluded.row_number, sort_name = excluded.sort_name,
-                    transponder = excluded.transponder, class_ref = excluded.class_ref, updated_at = now()
-                WHERE (x.row_number, x.sort_name, x.transponder, x.class_ref) IS DISTINCT FROM
-                      (excluded.row_number, excluded.sort_name, excluded.transponder, excluded.class_ref)
-                RETURNING (xmax = 0)
-                """
-            ),
-            {"event_pk": event_pk},
-        ).all()
-    )
+    change = _upserted(conn, UPSERT_ENTRIES, {"event_pk": event_pk})
+    change.deleted = deleted
     return change
 
 

@@ -312,7 +312,7 @@ def recent_requests(conn: sa.Connection, limit: int = 20) -> list[sa.Row]:
     return conn.execute(
         sa.text(
             """
-            SELECT request_id, request_type, track_slug, source_event_id, status, status_detail,
+            SELECT request_id, source, request_type, track_slug, source_event_id, status, status_detail,
                    dagster_run_id, created_at, finished_at
             FROM mre.ingestion_requests ORDER BY request_id DESC LIMIT :limit
             """

@@ -15,7 +15,7 @@ from mre_pipeline.connectors.liverc.pages.entry_list import parse_entry_list
 from mre_pipeline.connectors.liverc.pages.event import parse_event
 from mre_pipeline.connectors.liverc.pages.events import parse_events
 from mre_pipeline.connectors.liverc.pages.race import parse_race
-from mre_pipeline.connectors.liverc.source import LiveRCSource
+from mre_pipeline.connectors.liverc.source import LiveRCSource, event_ref
 from mre_pipeline.fake_liverc.generator import PRETTY, RAW, GeneratedSite, generate_race, generate_site
 from mre_pipeline.fake_liverc.server import CATALOGUE, FakeLiveRCServer
 
@@ -166,14 +166,15 @@ def test_generated_site_end_to_end_over_loopback() -> None:
         for track in site.catalogue:
             assert source.fetch_track_events(track.slug) == site.events[track.slug]
             for summary in site.events[track.slug]:
-                detail = source.fetch_event(track.slug, summary.event_id)
+                detail = source.fetch_event(event_ref(track.slug, summary.event_id))
                 assert detail == site.event_details[(track.slug, summary.event_id)]
                 for race in detail.races:
                     assert (
-                        source.fetch_race(track.slug, race.race_id) == site.races[(track.slug, race.race_id)]
+                        source.fetch_race(event_ref(track.slug, summary.event_id), race)
+                        == site.races[(track.slug, race.race_id)]
                     )
                     fetched_races += 1
-                entries = source.fetch_entry_list(track.slug, summary.event_id)
+                entries = source.fetch_entry_list(event_ref(track.slug, summary.event_id))
                 assert entries == site.entry_lists[(track.slug, summary.event_id)]
     assert fetched_races == len(site.races) > 0
     assert source.stats.requests == len(server.requests)

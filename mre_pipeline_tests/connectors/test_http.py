@@ -204,7 +204,7 @@ def test_kill_switch_makes_no_request(mock, clock) -> None:
         client.get_text(CATALOGUE)
     source = LiveRCSource(LiveRCConfig(scrape_enabled=False))
     with pytest.raises(ScrapingDisabledError):
-        source.fetch_race("demo", 1)
+        source.fetch_race_page("demo", 1)
     assert mock.request_history == []
 
 

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import requests
 
-from mre_pipeline.connectors.base import RaceDataSource
-from mre_pipeline.connectors.errors import RobotsDisallowedError, ScrapingDisabledError, SourceHttpError
+from mre_pipeline.connectors.base import EventDiscovery, EventSource, TrackCatalogue
+from mre_pipeline.connectors.errors import (
+    ImplausibleRecordError,
+    RobotsDisallowedError,
+    ScrapingDisabledError,
+    SourceHttpError,
+)
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
 from mre_pipeline.connectors.liverc.resource import LiveRCResource, SnapshotLiveRCResource
-from mre_pipeline.connectors.liverc.source import LiveRCSource
+from mre_pipeline.connectors.liverc.source import LiveRCSource, event_ref
 from mre_pipeline.fake_liverc import FakeLiveRCServer, Route
 from mre_pipeline.fake_liverc.captured import CANBERRA, EVENT_ID, RACE_IDS, captured_site
 from mre_pipeline.fake_liverc.server import FakeSite
@@ -72,10 +78,10 @@ def test_retry_on_503_then_success(server: FakeLiveRCServer, small_site: FakeSit
 def test_404_is_typed_and_not_retried(server: FakeLiveRCServer) -> None:
     source = source_for(server)
     with pytest.raises(SourceHttpError) as err:
-        source.fetch_race("demo", 42)
+        source.fetch_race_page("demo", 42)
     assert err.value.status == 404 and err.value.url.endswith("/t/demo/results/?p=view_race_result&id=42")
     assert len(server.requests_for("demo", RACE_PATH.format(42))) == 1
-    assert source.fetch_entry_list("demo", 42) is None  # no entry list: None, not an error
+    assert source.fetch_entry_list(event_ref("demo", 42)) is None  # no entry list: None, not an error
 
 
 def test_timeouts_retried_then_raised(server: FakeLiveRCServer, small_site: FakeSite) -> None:
@@ -120,7 +126,7 @@ def test_resource_points_at_the_server(server: FakeLiveRCServer) -> None:
         max_response_bytes=5000,
     )
     source = resource.get_source()
-    assert isinstance(source, RaceDataSource)
+    assert all(isinstance(source, c) for c in (EventSource, TrackCatalogue, EventDiscovery))
     assert source.fetch_track_events("demo") == []
     with pytest.raises(SourceHttpError):  # the 57-byte events page is over a 20-byte cap
         LiveRCResource(
@@ -138,13 +144,14 @@ def test_captured_site_over_loopback(captured_dir: Path) -> None:
         source = source_for(server)
         assert len(source.fetch_catalogue()) == 1090
         assert len(source.fetch_track_events("CanberraOffRoad")) == 100
-        event = source.fetch_event(CANBERRA, EVENT_ID)
+        event = source.fetch_event(event_ref(CANBERRA, EVENT_ID))
         assert [r.race_id for r in event.races] == list(RACE_IDS)
-        laps = [sum(len(d.laps) for d in source.fetch_race(CANBERRA, r.race_id).drivers) for r in event.races]
+        ref = event_ref(CANBERRA, EVENT_ID)
+        laps = [sum(len(d.laps) for d in source.fetch_race(ref, r).drivers) for r in event.races]
         assert laps == [444, 96]
-        assert source.fetch_entry_list(CANBERRA, EVENT_ID) is None  # 404 in the replay
+        assert source.fetch_entry_list(event_ref(CANBERRA, EVENT_ID)) is None  # 404 in the replay
         with pytest.raises(SourceHttpError) as err:
-            source.fetch_race(CANBERRA, 6295537)  # listed on the full event page, not captured
+            source.fetch_race_page(CANBERRA, 6295537)  # listed on the full event page, not captured
         assert err.value.status == 404
         assert source.stats.requests == len(server.requests) == 8  # one robots.txt: one loopback host
 
@@ -163,11 +170,11 @@ def test_snapshot_resource_serves_files_without_http(captured_dir: Path) -> None
     )
     source = resource.get_source()
     assert len(source.fetch_catalogue()) == 1090
-    assert len(source.fetch_event("canberraoffroad", 486677).races) == 32
-    assert len(source.fetch_race("canberraoffroad", 6304822).drivers) == 10
-    assert source.fetch_entry_list("canberraoffroad", 486677) is None
+    assert len(source.fetch_event(event_ref("canberraoffroad", 486677)).races) == 32
+    assert len(source.fetch_race_page("canberraoffroad", 6304822).drivers) == 10
+    assert source.fetch_entry_list(event_ref("canberraoffroad", 486677)) is None
     with pytest.raises(SourceHttpError):
-        source.fetch_race("canberraoffroad", 6304829)
+        source.fetch_race_page("canberraoffroad", 6304829)
     assert source.stats.requests == 5
 
 
@@ -189,3 +196,31 @@ def test_server_accepts_a_plain_mapping() -> None:
         assert requests.get(f"{running.base_url}/t/Demo/events/", timeout=5).text == "<p>events</p>"
         assert requests.get(f"{running.base_url}/t/demo/results/?p=x&id=5", timeout=5).text == "r"
         assert requests.get(f"{running.base_url}/t/demo/nothing/", timeout=5).status_code == 404
+
+
+@pytest.mark.liverc_pages
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"race_number": 9}, "it says race 14 where the event page says race 9"),
+        (
+            {"section": "Qualifier Round 1"},
+            "it says round 'Main Events' where the event page says 'Qualifier Round 1'",
+        ),
+    ],
+)
+def test_a_race_page_must_be_the_race_the_event_page_listed(
+    captured_dir: Path, change: dict[str, object], problem: str
+) -> None:
+    """LiveRC prints a race's number and round on both pages: a race page that disagrees is another race."""
+    with FakeLiveRCServer(captured_site(captured_dir)) as server:
+        source = source_for(server)
+        ref = event_ref(CANBERRA, EVENT_ID)
+        listed = source.fetch_event(ref).races[0]
+        with pytest.raises(ImplausibleRecordError) as err:
+            source.fetch_race(ref, replace(listed, **change))
+    assert err.value.race_id == listed.race_id
+    assert (
+        str(err.value)
+        == f"the race page shows something that cannot be right: {problem} ({server.track_url_template.format(slug=CANBERRA)}/results/?p=view_race_result&id={listed.race_id})"
+    )

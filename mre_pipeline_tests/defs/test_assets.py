@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs.assets import event_results, track_catalogue, track_events
 from mre_pipeline.defs.resources import WarehouseResource
@@ -44,6 +45,7 @@ def resources(captured_server: FakeLiveRCServer, warehouse_url: str) -> dict[str
             track_url_template=captured_server.track_url_template,
             min_interval_s=0.0,
         ),
+        "everlaps": EverlapsResource(),  # never called for a LiveRC partition
         "warehouse": WarehouseResource(url=warehouse_url),
     }
 

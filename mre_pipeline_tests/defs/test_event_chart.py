@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs.assets import event_results, track_catalogue, track_events
 from mre_pipeline.defs.event_chart import EVENT_CHART_KEY
@@ -35,6 +36,7 @@ def resources(liverc_pages: Path, warehouse_url: str) -> Iterator[dict[str, obje
                 track_url_template=server.track_url_template,
                 min_interval_s=0.0,
             ),
+            "everlaps": EverlapsResource(),
             "warehouse": WarehouseResource(url=warehouse_url),
         }
 

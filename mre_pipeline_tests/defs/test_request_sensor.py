@@ -17,9 +17,11 @@ from dagster._core.storage.tags import (
 from mre_pipeline.connectors.records import TrackRecord
 from mre_pipeline.defs.request_sensor import ingestion_request_sensor
 from mre_pipeline.defs.resources import WarehouseResource
+from mre_pipeline.fake_everlaps.generator import generate_event
 from mre_pipeline.warehouse import requests as queue
 from mre_pipeline.warehouse.catalogue import upsert_catalogue
 from mre_pipeline.warehouse.event_results import write_event
+from mre_pipeline_tests.faults.service import as_webapp
 from mre_pipeline_tests.records_factory import small_event
 
 
@@ -285,17 +287,16 @@ def test_requests_wait_for_a_first_catalogue_without_blocking_other_sources(
     with clean_warehouse.begin() as conn:
         waiting = queue.insert_request(conn, "ingest_event", "canberraoffroad", "486677")
         other = queue.insert_request(conn, "ingest_event", None, "3702", source="everlaps")
-    _tick(dagster_instance, warehouse_url)
+    first = _tick(dagster_instance, warehouse_url)
     status, detail, _ = _status(clean_warehouse, waiting)
     assert (status, detail) == (
         "pending",
         "waiting for the LiveRC track catalogue, which is being fetched for the first time",
     )
-    assert _status(clean_warehouse, other) == (
-        "rejected",
-        "Everlaps requests are not supported by this pipeline yet",
-        None,
-    )
+    assert [(r.run_key, r.partition_key) for r in first.run_requests] == [
+        (f"request-{other}", "everlaps-3702")
+    ]
+    assert _status(clean_warehouse, other)[0] == "queued"
     with clean_warehouse.begin() as conn:
         upsert_catalogue(conn, "liverc", [TrackRecord("liverc", "canberraoffroad", "Canberra", "idle")])
     result = _tick(dagster_instance, warehouse_url)
@@ -319,3 +320,61 @@ def test_requests_that_waited_too_long_for_the_catalogue_are_rejected(
         "the LiveRC track catalogue has not been fetched yet, so track 'canberraoffroad' cannot be checked; "
         "try again later",
     )
+
+
+WEB_APP_EVERLAPS_INSERT = (
+    "INSERT INTO mre.ingestion_requests (source, request_type, source_event_id) "
+    "VALUES ('everlaps', 'ingest_event', '3702')"
+)
+
+
+def test_the_web_apps_everlaps_request_launches_an_event_run(
+    clean_warehouse: sa.Engine, warehouse_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    """The issue's contract, inserted as role mre_webapp: no track slug, no catalogue needed."""
+    webapp = as_webapp(warehouse_url)
+    try:
+        with webapp.engine.begin() as conn:
+            [request_id, attached] = [
+                conn.exec_driver_sql(WEB_APP_EVERLAPS_INSERT + " RETURNING request_id").scalar_one()
+                for _ in range(2)
+            ]
+    finally:
+        webapp.dispose()
+
+    result = _tick(dagster_instance, warehouse_url)
+
+    [run] = result.run_requests
+    assert (run.run_key, run.partition_key, run.asset_selection) == (
+        f"request-{request_id}",
+        "everlaps-3702",
+        [dg.AssetKey("event_results")],
+    )
+    assert {k: v for k, v in run.tags.items() if k.startswith("mre/")} == {
+        "mre/request_id": str(request_id),
+        "mre/request_type": "ingest_event",
+        "mre/source": "everlaps",
+        "mre/event_id": "3702",
+    }
+    [add] = result.dynamic_partitions_requests
+    assert (add.partitions_def_name, list(add.partition_keys)) == ("event", ["everlaps-3702"])
+    with clean_warehouse.connect() as conn:
+        row = queue.get_request(conn, request_id)
+    assert (row.status, row.partition_key, row.track_slug) == ("queued", "everlaps-3702", None)
+    assert _status(clean_warehouse, attached)[:2] == (
+        "queued",
+        f"attached to request {request_id}, already queued or running for everlaps-3702",
+    )
+
+
+def test_an_ingested_everlaps_event_succeeds_at_once(
+    clean_warehouse: sa.Engine, warehouse_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    event = generate_event(5, classes=1, drivers_per_class=4, qualifying_rounds=1, semi_series=0)
+    with clean_warehouse.begin() as conn:
+        write_event(conn, event.detail, list(event.results.values()), None)
+        done = queue.insert_request(conn, "ingest_event", None, str(event.event_id), source="everlaps")
+    result = _tick(dagster_instance, warehouse_url)
+    assert result.run_requests == []
+    status, detail, run_id = _status(clean_warehouse, done)
+    assert status == "succeeded" and run_id is None and "already fully ingested" in detail

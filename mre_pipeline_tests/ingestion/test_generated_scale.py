@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
-from mre_pipeline.connectors.liverc.source import LiveRCSource
+from mre_pipeline.connectors.liverc.source import LiveRCSource, event_ref
 from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.generator import generate_site
 from mre_pipeline.fake_liverc.server import CATALOGUE
@@ -59,9 +59,9 @@ def test_generated_site_ingests_exactly(clean_warehouse: sa.Engine, server: Fake
             ]
             if not races:  # LiveRC lists empty events (474381 "T"): a clear failure, nothing written
                 with pytest.raises(EventIngestError, match="lists no race results yet; nothing to ingest"):
-                    ingest_event(_source(server), clean_warehouse, track.key, event.event_id)
+                    ingest_event(_source(server), clean_warehouse, event_ref(track.key, event.event_id))
                 continue
-            report = ingest_event(_source(server), clean_warehouse, track.key, event.event_id)
+            report = ingest_event(_source(server), clean_warehouse, event_ref(track.key, event.event_id))
             entries = SITE.entry_lists[(track.key, event.event_id)]
             expected = {
                 "races": len(races),

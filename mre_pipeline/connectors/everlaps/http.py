@@ -30,6 +30,7 @@ from mre_pipeline.connectors.everlaps.payloads.common import PayloadFormatError
 from mre_pipeline.connectors.everlaps.urls import EverlapsUrls
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
 from mre_pipeline.connectors.liverc.http import PoliteHttpClient
+from mre_pipeline.connectors.pacing import HostPacer
 
 EMPTY_BODY: dict[str, Any] = {}
 
@@ -106,6 +107,7 @@ class EverlapsHttpFetcher:
         jitter: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
         stats: FetchStats | None = None,
+        pacer: HostPacer | None = None,
     ):
         self.api_prefix = EverlapsUrls(config).api_prefix
         self.client = PoliteHttpClient(
@@ -116,6 +118,8 @@ class EverlapsHttpFetcher:
             jitter=jitter,
             wall_clock=wall_clock,
             stats=stats,
+            pacer=pacer,
+            site_name="Everlaps",
         )
 
     @property

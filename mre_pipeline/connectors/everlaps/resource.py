@@ -12,7 +12,9 @@ import dagster as dg
 from pydantic import Field
 
 from mre_pipeline.connectors.everlaps.config import EverlapsConfig
+from mre_pipeline.connectors.everlaps.http import EverlapsHttpFetcher
 from mre_pipeline.connectors.everlaps.source import EverlapsSource
+from mre_pipeline.connectors.pacing import HostPacer
 
 
 class EverlapsResource(dg.ConfigurableResource):
@@ -43,5 +45,7 @@ class EverlapsResource(dg.ConfigurableResource):
         fields = {**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}}
         return EverlapsConfig(**fields)
 
-    def get_source(self) -> EverlapsSource:
-        return EverlapsSource(self.config())
+    def get_source(self, pacer: HostPacer | None = None) -> EverlapsSource:
+        """``pacer``: the per-host turn-taking to use (the warehouse's shared ledger in the pipeline)."""
+        config = self.config()
+        return EverlapsSource(config, fetcher=EverlapsHttpFetcher(config, pacer=pacer))

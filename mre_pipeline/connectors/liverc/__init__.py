@@ -1,6 +1,7 @@
 """The LiveRC connector: polite HTTP (``http``), URL building from config only (``urls``), page parsers
-(``pages``), and :class:`LiveRCSource`, the :class:`~mre_pipeline.connectors.base.RaceDataSource` built from
-them. The Dagster resources live in ``resource`` (not imported here, so this package stays Dagster-free).
+(``pages``), and :class:`LiveRCSource`, the event source, track catalogue and event discovery built from
+them (``connectors/base.py``). The Dagster resources live in ``resource`` (not imported here, so this package
+stays Dagster-free).
 """
 
 from mre_pipeline.connectors.liverc.config import LiveRCConfig

@@ -147,8 +147,11 @@ class PoliteHttpClient:
         wall_clock: Callable[[], float] = time.time,
         stats: FetchStats | None = None,
         pacer: HostPacer | None = None,
+        site_name: str | None = None,
     ):
         self.config = config
+        if site_name:
+            self.site_name = site_name
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": config.user_agent, "Accept": "text/html,*/*;q=0.5"})
         self.clock = clock

@@ -2,8 +2,8 @@
 
 The design notes keep Dagster out of connectors; this module is the accepted exception, because a
 ``ConfigurableResource`` is how Dagster configures a connector. It holds no logic: it turns config into a
-:class:`~mre_pipeline.connectors.liverc.config.LiveRCConfig` and returns a
-:class:`~mre_pipeline.connectors.base.RaceDataSource`.
+:class:`~mre_pipeline.connectors.liverc.config.LiveRCConfig` and returns a :class:`LiveRCSource` (an event
+source with a track catalogue and event discovery, see ``connectors/base.py``).
 
 Unset fields fall back to the environment (see ``config.py``): MRE_LIVERC_CATALOGUE_URL,
 MRE_LIVERC_TRACK_URL, MRE_LIVERC_MIN_INTERVAL_S (default 1), MRE_LIVERC_TIMEOUT_S,
@@ -17,7 +17,6 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from mre_pipeline.connectors.base import RaceDataSource
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
 from mre_pipeline.connectors.liverc.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.snapshot import SnapshotFetcher
@@ -61,7 +60,7 @@ class LiveRCResource(dg.ConfigurableResource):
         fields = {**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}}
         return LiveRCConfig(**fields)
 
-    def get_source(self, pacer: HostPacer | None = None) -> RaceDataSource:
+    def get_source(self, pacer: HostPacer | None = None) -> LiveRCSource:
         """``pacer``: whose turn it is per host; give the warehouse's shared ledger so that runs in other
         processes and on other machines keep the interval too (default: this process only)."""
         config = self.config()
@@ -75,5 +74,5 @@ class SnapshotLiveRCResource(LiveRCResource):
     directory: str = Field(description="Folder the page paths are relative to.")
     pages: dict[str, str] = Field(default_factory=dict, description="URL -> file path under directory.")
 
-    def get_source(self, pacer: HostPacer | None = None) -> RaceDataSource:
+    def get_source(self, pacer: HostPacer | None = None) -> LiveRCSource:
         return LiveRCSource(self.config(), client=SnapshotFetcher(self.directory, self.pages))

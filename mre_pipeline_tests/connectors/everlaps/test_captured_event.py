@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mre_pipeline.connectors.everlaps.source import EverlapsSource
+from mre_pipeline.connectors.everlaps.source import EverlapsSource, event_ref
 from mre_pipeline.connectors.records import EventDetail, RaceResult
 from mre_pipeline.fake_everlaps import FakeEverlapsServer
 from mre_pipeline_tests.connectors.everlaps.conftest import source_for
@@ -39,8 +39,8 @@ def ms_text(ms: int) -> str:
 @pytest.fixture
 def fetched(captured_server: FakeEverlapsServer) -> tuple[EventDetail, dict[str, RaceResult], EverlapsSource]:
     source = source_for(captured_server)
-    detail = source.fetch_event(EVENT)
-    races = {race.locator or "": source.fetch_race(EVENT, race) for race in detail.races}
+    detail = source.fetch_event(event_ref(EVENT))
+    races = {race.locator or "": source.fetch_race(event_ref(EVENT), race) for race in detail.races}
     return detail, races, source
 
 

@@ -12,11 +12,13 @@ from mre_pipeline.connectors.errors import (
     ConfigurationError,
     ConnectorError,
     InvalidIdentifierError,
+    NoSuchEventError,
     PageFormatError,
     ResponseTooLargeError,
     SourceHttpError,
 )
 from mre_pipeline.connectors.everlaps.http import EverlapsHttpFetcher
+from mre_pipeline.connectors.everlaps.source import event_ref
 from mre_pipeline.fake_everlaps import FakeEverlapsServer, Route
 from mre_pipeline.fake_everlaps.generator import GeneratedEvent, generate_event
 from mre_pipeline.fake_everlaps.server import delayed_fault, malformed_fault, missing_keys_fault, status_fault
@@ -51,9 +53,9 @@ def first_heat(event: GeneratedEvent) -> tuple[str, object]:
 
 def fetch_everything(server: FakeEverlapsServer, event: GeneratedEvent, **settings: object) -> None:
     source = source_for(server, **settings)
-    detail = source.fetch_event(event.event_id)
+    detail = source.fetch_event(event.ref)
     for race in detail.races:
-        source.fetch_race(event.event_id, race)
+        source.fetch_race(event.ref, race)
 
 
 def typed_failure(server: FakeEverlapsServer, event: GeneratedEvent, **settings: object) -> ConnectorError:
@@ -84,7 +86,10 @@ def test_server_errors_exhaust_retries(server, event) -> None:
     server.site.fail(card(event), *[status_fault(503, retry_after="0")] * 3)
     error = typed_failure(server, event, max_retries=2)
     assert isinstance(error, SourceHttpError) and error.status == 503
-    assert str(error) == f"HTTP 503 (gave up after 3 attempts) for {error.url}"
+    assert (
+        str(error)
+        == f"Everlaps answered HTTP 503 Service Unavailable; gave up after 3 attempts ({error.url})"
+    )
 
 
 @pytest.mark.parametrize(
@@ -173,7 +178,7 @@ def test_driver_and_heat_are_named(server, event) -> None:
 def test_timeouts_are_retried_then_typed(server, event) -> None:
     server.site.fail(tree(event), delayed_fault(1.0), delayed_fault(1.0))
     error = typed_failure(server, event, timeout_s=0.2, max_retries=1)
-    assert isinstance(error, SourceHttpError) and "timed out" in str(error)
+    assert isinstance(error, SourceHttpError) and "Everlaps did not answer within 0.2 s" in str(error)
     assert len(server.requests_for(tree(event), "POST")) == 2
 
 
@@ -184,7 +189,7 @@ def test_a_slow_answer_within_the_timeout_is_fine(server, event) -> None:
 
 def test_oversized_responses_are_refused(server, event) -> None:
     error = typed_failure(server, event, max_response_bytes=200)
-    assert isinstance(error, ResponseTooLargeError) and "exceeds 200" in str(error)
+    assert isinstance(error, ResponseTooLargeError) and "larger than the 200-byte limit" in str(error)
 
 
 def test_payload_of_the_wrong_shape(server, event) -> None:
@@ -197,7 +202,9 @@ def test_payload_of_the_wrong_shape(server, event) -> None:
 def test_an_unknown_event_says_so(server, event, empty) -> None:
     server.site.fail(card(event), Route.json(empty))
     error = typed_failure(server, event)
-    assert f"Everlaps has no event {event.event_id} (its card is empty)" in str(error)
+    assert isinstance(error, NoSuchEventError)
+    assert str(error) == f"Everlaps has no event {event.event_id} (its event card at {error.url} is empty)"
+    assert error.url and error.url.endswith(card(event))
 
 
 def test_another_events_card_is_refused(server, event) -> None:
@@ -211,7 +218,7 @@ def test_invalid_event_ids_are_refused_before_any_request(server, event_id) -> N
     source = source_for(server)
     for call in (source.fetch_event, source.fetch_entry_list):
         with pytest.raises(InvalidIdentifierError):
-            call(event_id)
+            call(event_ref(event_id))
     assert server.requests == []
 
 
@@ -219,24 +226,24 @@ def test_invalid_event_ids_are_refused_before_any_request(server, event_id) -> N
 def test_invalid_heat_paths_are_refused_before_any_request(server, event, locator: str) -> None:
     race = dataclasses.replace(event.detail.races[0], locator=locator)
     with pytest.raises(InvalidIdentifierError):
-        source_for(server).fetch_race(event.event_id, race)
+        source_for(server).fetch_race(event.ref, race)
     assert server.requests == []
 
 
 def test_a_locator_must_agree_with_the_race_id(server, event) -> None:
     race = dataclasses.replace(event.detail.races[0], race_id=event.detail.races[1].race_id)
     with pytest.raises(InvalidIdentifierError, match="does not belong"):
-        source_for(server).fetch_race(event.event_id, race)
+        source_for(server).fetch_race(event.ref, race)
     assert server.requests == []
 
 
 def test_the_race_id_alone_finds_the_heat(server, event) -> None:
     race = dataclasses.replace(event.detail.races[0], locator=None)
-    assert source_for(server).fetch_race(event.event_id, race) == event.results[race.race_id]
+    assert source_for(server).fetch_race(event.ref, race) == event.results[race.race_id]
 
 
 def test_no_entry_list_and_no_request(server, event) -> None:
-    assert source_for(server).fetch_entry_list(event.event_id) is None
+    assert source_for(server).fetch_entry_list(event.ref) is None
     assert server.requests == []
 
 

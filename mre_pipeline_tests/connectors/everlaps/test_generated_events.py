@@ -24,8 +24,8 @@ SHAPES = {
 
 def fetch_all(event: GeneratedEvent, server: FakeEverlapsServer):
     source = source_for(server)
-    detail = source.fetch_event(event.event_id)
-    return detail, {race.race_id: source.fetch_race(event.event_id, race) for race in detail.races}, source
+    detail = source.fetch_event(event.ref)
+    return detail, {race.race_id: source.fetch_race(event.ref, race) for race in detail.races}, source
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -36,9 +36,9 @@ def tree_path(event: GeneratedEvent) -> str:
 def test_min_interval_holds_between_requests(server: FakeEverlapsServer, event: GeneratedEvent) -> None:
     interval = 0.15
     source = source_for(server, min_interval_s=interval)
-    detail = source.fetch_event(event.event_id)
+    detail = source.fetch_event(event.ref)
     for race in detail.races:
-        source.fetch_race(event.event_id, race)
+        source.fetch_race(event.ref, race)
     stamps = [r.at for r in server.requests]
     assert len(stamps) == 1 + 2 + len(detail.races)
     gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:], strict=False)]
@@ -49,9 +49,9 @@ def test_min_interval_holds_between_requests(server: FakeEverlapsServer, event: 
 def test_min_interval_holds_across_threads(server: FakeEverlapsServer, event: GeneratedEvent) -> None:
     interval = 0.1
     source = source_for(server, min_interval_s=interval)
-    detail = source.fetch_event(event.event_id)
+    detail = source.fetch_event(event.ref)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda race: source.fetch_race(event.event_id, race), detail.races))
+        results = list(pool.map(lambda race: source.fetch_race(event.ref, race), detail.races))
     assert results == [event.results[r.race_id] for r in detail.races]
     stamps = sorted(r.at for r in server.requests)
     assert all(later - earlier >= interval for earlier, later in zip(stamps, stamps[1:], strict=False))
@@ -60,7 +60,7 @@ def test_min_interval_holds_across_threads(server: FakeEverlapsServer, event: Ge
 def test_user_agent_is_honest_and_configurable(
     server: FakeEverlapsServer, event: GeneratedEvent, monkeypatch
 ) -> None:
-    source_for(server).fetch_event(event.event_id)
+    source_for(server).fetch_event(event.ref)
     default_agents = {r.user_agent for r in server.requests}
     assert len(default_agents) == 1
     (agent,) = default_agents
@@ -68,7 +68,7 @@ def test_user_agent_is_honest_and_configurable(
     monkeypatch.setenv("MRE_EVERLAPS_URL", server.base_url)
     monkeypatch.setenv("MRE_EVERLAPS_MIN_INTERVAL_S", "0")
     monkeypatch.setenv("MRE_EVERLAPS_CONTACT", "ops@example.org")
-    EverlapsSource().fetch_event(event.event_id)
+    EverlapsSource().fetch_event(event.ref)
     assert "contact: ops@example.org" in (server.requests[-1].user_agent or "")
 
 
@@ -83,7 +83,7 @@ def test_kill_switch_makes_no_request(
     else:
         source = source_for(server, scrape_enabled=False)
     with pytest.raises(ScrapingDisabledError) as err:
-        source.fetch_event(event.event_id)
+        source.fetch_event(event.ref)
     assert server.requests == [] and source.stats.requests == 0
     assert "MRE_SCRAPE_ENABLED" in str(err.value)
     assert_plain_sentence(str(err.value))
@@ -92,7 +92,7 @@ def test_kill_switch_makes_no_request(
 def test_retry_after_is_honoured(server: FakeEverlapsServer, event: GeneratedEvent) -> None:
     server.site.fail(tree_path(event), status_fault(429, retry_after="1"))
     source = source_for(server, backoff_base_s=0.01)
-    assert source.fetch_event(event.event_id) == event.detail
+    assert source.fetch_event(event.ref) == event.detail
     posts = server.requests_for(tree_path(event), "POST")
     assert len(posts) == 2
     assert posts[1].at - posts[0].at >= 1.0  # waited the server's Retry-After, not the 10 ms backoff
@@ -102,7 +102,7 @@ def test_retry_after_is_honoured(server: FakeEverlapsServer, event: GeneratedEve
 def test_5xx_backs_off_then_succeeds(server: FakeEverlapsServer, event: GeneratedEvent) -> None:
     server.site.fail(tree_path(event), status_fault(503), status_fault(502))
     source = source_for(server, backoff_base_s=0.05)
-    assert source.fetch_event(event.event_id) == event.detail
+    assert source.fetch_event(event.ref) == event.detail
     posts = server.requests_for(tree_path(event), "POST")
     assert len(posts) == 3
     assert posts[1].at - posts[0].at >= 0.025 and posts[2].at - posts[1].at >= 0.05  # doubling, with jitter
@@ -113,7 +113,7 @@ def test_gives_up_after_max_retries(server: FakeEverlapsServer, event: Generated
     server.site.fail(tree_path(event), *[status_fault(500)] * 5)
     source = source_for(server, max_retries=2)
     with pytest.raises(SourceHttpError) as err:
-        source.fetch_event(event.event_id)
+        source.fetch_event(event.ref)
     assert err.value.status == 500 and "gave up after 3 attempts" in str(err.value)
     assert len(server.requests_for(tree_path(event), "POST")) == 3
     assert_plain_sentence(str(err.value), err.value.url)
@@ -123,13 +123,13 @@ def test_robots_disallow_stops_every_call(server: FakeEverlapsServer, event: Gen
     server.site.disallow("/api/")
     source = source_for(server)
     with pytest.raises(RobotsDisallowedError):
-        source.fetch_event(event.event_id)
+        source.fetch_event(event.ref)
     assert [r.endpoint for r in server.requests] == ["/robots.txt"]
 
 
 def test_robots_can_be_ignored_by_configuration(server: FakeEverlapsServer, event: GeneratedEvent) -> None:
     server.site.disallow("/api/")
-    assert source_for(server, respect_robots=False).fetch_event(event.event_id) == event.detail
+    assert source_for(server, respect_robots=False).fetch_event(event.ref) == event.detail
     assert "/robots.txt" not in [r.endpoint for r in server.requests]
 
 

@@ -25,7 +25,7 @@ def test_resource_points_at_the_server_and_overrides_the_environment(monkeypatch
         assert (config.base_url, config.max_retries, config.min_interval_s) == (server.base_url, 1, 0.0)
         source = resource.get_source()
         assert isinstance(source, EverlapsSource) and source.source == "everlaps"
-        assert source.fetch_event(event.event_id) == event.detail
+        assert source.fetch_event(event.ref) == event.detail
         assert {r.user_agent for r in server.requests} == {"test-agent/1"}
 
 

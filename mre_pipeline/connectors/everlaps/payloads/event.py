@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mre_pipeline.connectors.errors import InvalidIdentifierError
+from mre_pipeline.connectors.errors import InvalidIdentifierError, NoSuchEventError
 from mre_pipeline.connectors.everlaps.payloads.common import (
     Bad,
     as_object,
@@ -205,9 +205,9 @@ def parse_event(
     card: Any, tree: Any, event_id: int, *, card_url: str | None = None, tree_url: str | None = None
 ) -> EventDetail:
     """The event with its heats as races; failures name the endpoint they came from."""
-    with guard("event card", card_url):
-        if card is None or card == {} or card == []:
-            raise Bad(f"Everlaps has no event {event_id} (its card is empty)")
+    if card is None or card == {} or card == []:
+        where = f" at {card_url}" if card_url else ""
+        raise NoSuchEventError(f"Everlaps has no event {event_id} (its event card{where} is empty)", card_url)
     with guard("results tree", tree_url):
         results = parse_tree(tree, event_id)
     with guard("event card", card_url):
