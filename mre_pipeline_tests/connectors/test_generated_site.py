@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from mre_pipeline.connectors.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
-from mre_pipeline.connectors.liverc.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.pages.catalogue import parse_catalogue
 from mre_pipeline.connectors.liverc.pages.entry_list import parse_entry_list
 from mre_pipeline.connectors.liverc.pages.event import parse_event

@@ -17,8 +17,8 @@ from mre_pipeline.connectors.errors import (
     ScrapingDisabledError,
     SourceHttpError,
 )
+from mre_pipeline.connectors.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
-from mre_pipeline.connectors.liverc.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.source import LiveRCSource
 from mre_pipeline.connectors.liverc.urls import LiveRCUrls, valid_slug
 
@@ -433,3 +433,23 @@ def test_unknown_charset_and_garbled_retry_after_do_not_escape(mock, clock) -> N
     )
     assert make_client(clock, min_interval_s=0.0, respect_robots=False).get_text(CATALOGUE) == "é"
     assert clock.sleeps == [1.0]  # unparsable Retry-After: plain backoff
+
+
+def test_post_sends_json_and_a_303_turns_it_into_a_get(clock: FakeClock, mock: requests_mock.Mocker) -> None:
+    """Everlaps' verb: POST with a JSON body; a same-origin 303 is followed as a GET, a 307 repeats the POST."""
+    base = "https://live.liverc.com"
+    mock.post(f"{base}/api/a", status_code=303, headers={"Location": "/api/b"})
+    mock.get(f"{base}/api/b", text='{"ok": 1}')
+    mock.post(f"{base}/api/c", status_code=307, headers={"Location": "/api/d"})
+    mock.post(f"{base}/api/d", text='{"ok": 2}')
+    client = make_client(clock)
+    assert client.post_json_text(f"{base}/api/a", {"q": 1}) == '{"ok": 1}'
+    assert client.post_json_text(f"{base}/api/c", {}) == '{"ok": 2}'
+    sent = [(r.method, r.path, r.body) for r in mock.request_history if not r.path.endswith("robots.txt")]
+    assert sent == [
+        ("POST", "/api/a", b'{"q": 1}'),
+        ("GET", "/api/b", None),
+        ("POST", "/api/c", b"{}"),
+        ("POST", "/api/d", b"{}"),
+    ]
+    assert mock.request_history[-1].headers["Accept"] == "application/json"

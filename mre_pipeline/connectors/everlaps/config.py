@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from mre_pipeline.connectors.errors import ConfigurationError
@@ -31,6 +32,8 @@ DEFAULT_MIN_INTERVAL_S = 1.0
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RETRIES = 4
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+DEFAULT_RESPONSE_DEADLINE_S = 20.0
+DEFAULT_MAX_REDIRECTS = 5
 
 
 def _site_url(value: str) -> str:
@@ -47,10 +50,13 @@ def _site_url(value: str) -> str:
 class EverlapsConfig:
     """Where Everlaps is and how politely to fetch it. Invalid values raise ConfigurationError."""
 
+    site_name: ClassVar[str] = "Everlaps"  # how messages name the source
     base_url: str = DEFAULT_URL
     scrape_enabled: bool = True
     min_interval_s: float = DEFAULT_MIN_INTERVAL_S
     timeout_s: float = DEFAULT_TIMEOUT_S
+    response_deadline_s: float = DEFAULT_RESPONSE_DEADLINE_S
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
     max_retries: int = DEFAULT_MAX_RETRIES
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
@@ -78,6 +84,9 @@ class EverlapsConfig:
                 scrape_enabled=env_flag("MRE_SCRAPE_ENABLED", True),
                 min_interval_s=env_float("MRE_EVERLAPS_MIN_INTERVAL_S", DEFAULT_MIN_INTERVAL_S),
                 timeout_s=env_float("MRE_EVERLAPS_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+                response_deadline_s=env_float(
+                    "MRE_EVERLAPS_RESPONSE_DEADLINE_S", DEFAULT_RESPONSE_DEADLINE_S
+                ),
                 max_retries=env_int("MRE_EVERLAPS_MAX_RETRIES", DEFAULT_MAX_RETRIES),
                 max_response_bytes=env_int("MRE_EVERLAPS_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES),
                 respect_robots=env_flag("MRE_EVERLAPS_RESPECT_ROBOTS", True),

@@ -4,8 +4,8 @@ them (``connectors/base.py``). The Dagster resources live in ``resource`` (not i
 stays Dagster-free).
 """
 
+from mre_pipeline.connectors.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
-from mre_pipeline.connectors.liverc.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.snapshot import SnapshotFetcher
 from mre_pipeline.connectors.liverc.source import LiveRCSource
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from mre_pipeline import __version__
@@ -58,6 +59,7 @@ def _check_http_url(value: str, name: str) -> None:
 class LiveRCConfig:
     """Where LiveRC is and how politely to fetch it. Invalid values raise ConfigurationError."""
 
+    site_name: ClassVar[str] = "LiveRC"  # how messages name the source
     catalogue_url: str = DEFAULT_CATALOGUE_URL
     track_url_template: str = DEFAULT_TRACK_URL
     scrape_enabled: bool = True

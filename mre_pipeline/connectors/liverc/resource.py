@@ -17,8 +17,8 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
+from mre_pipeline.connectors.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
-from mre_pipeline.connectors.liverc.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.snapshot import SnapshotFetcher
 from mre_pipeline.connectors.liverc.source import LiveRCSource
 from mre_pipeline.connectors.pacing import HostPacer

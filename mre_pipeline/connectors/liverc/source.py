@@ -9,8 +9,8 @@ from typing import TypeVar
 
 from mre_pipeline.connectors.base import FetchStats
 from mre_pipeline.connectors.errors import ImplausibleRecordError, InvalidIdentifierError, SourceHttpError
+from mre_pipeline.connectors.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
-from mre_pipeline.connectors.liverc.http import PoliteHttpClient
 from mre_pipeline.connectors.liverc.pages.catalogue import parse_catalogue
 from mre_pipeline.connectors.liverc.pages.entry_list import parse_entry_list
 from mre_pipeline.connectors.liverc.pages.event import parse_event

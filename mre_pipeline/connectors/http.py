@@ -1,5 +1,9 @@
-"""A polite HTTP client for LiveRC: per-host pacing, retries with backoff, robots.txt, kill switch, a
-deadline per response, and redirects that never leave the configured host.
+"""The polite HTTP client every connector fetches through: per-host pacing, retries with backoff, robots.txt,
+the kill switch, a deadline per response, and redirects that never leave the configured host.
+
+Sources differ only in their settings (any object with the :class:`PolitenessSettings` attributes), the
+name messages give them (``site_name``) and the verb: LiveRC pages are GETs, Everlaps answers JSON to POSTs
+(:meth:`PoliteHttpClient.post_json_text`).
 
 Time is injected (``clock``/``sleep``/``jitter``) so tests exercise every wait without sleeping. Retries
 (tenacity) cover connection errors, timeouts, 429 (honouring Retry-After) and 5xx; any other 4xx fails at
@@ -26,9 +30,10 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -46,10 +51,11 @@ from mre_pipeline.connectors.errors import (
     ScrapingDisabledError,
     SourceHttpError,
 )
-from mre_pipeline.connectors.liverc.config import LiveRCConfig
 from mre_pipeline.connectors.pacing import HostPacer, LocalHostPacer
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# After these, a POST becomes a GET (as browsers do); 307 and 308 repeat the same request.
+METHOD_CHANGING_REDIRECTS = frozenset({301, 302, 303})
 _CHUNK_BYTES = 64 * 1024
 _BODY_READ_ERRORS = (
     requests.RequestException,
@@ -132,14 +138,42 @@ class _Watchdog:
         self._timer.cancel()
 
 
+class PolitenessSettings(Protocol):
+    """What the client needs from a source's configuration (LiveRCConfig and EverlapsConfig have it all)."""
+
+    site_name: str
+    scrape_enabled: bool
+    min_interval_s: float
+    timeout_s: float
+    response_deadline_s: float
+    max_redirects: int
+    max_retries: int
+    backoff_base_s: float
+    backoff_max_s: float
+    max_response_bytes: int
+    respect_robots: bool
+    robots_ttl_s: float
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class _Call:
+    """The verb and JSON body of one request (robots.txt and redirects after 301-303 are plain GETs)."""
+
+    method: str = "GET"
+    json_body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+GET = _Call()
+
+
 class PoliteHttpClient:
     """GET pages politely. Thread-safe; one instance per run shares its per-host pacing."""
 
-    site_name = "LiveRC"  # how messages name the source
-
     def __init__(
         self,
-        config: LiveRCConfig,
+        config: PolitenessSettings,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -147,11 +181,9 @@ class PoliteHttpClient:
         wall_clock: Callable[[], float] = time.time,
         stats: FetchStats | None = None,
         pacer: HostPacer | None = None,
-        site_name: str | None = None,
     ):
         self.config = config
-        if site_name:
-            self.site_name = site_name
+        self.site_name = config.site_name  # how messages name the source
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": config.user_agent, "Accept": "text/html,*/*;q=0.5"})
         self.clock = clock
@@ -208,15 +240,27 @@ class PoliteHttpClient:
         result = self._follow(url, allow_statuses=(404, 410) if not_found_ok else (), check_robots=True)
         return None if isinstance(result, int) else result
 
-    def _follow(self, url: str, allow_statuses: tuple[int, ...], check_robots: bool) -> str | int | None:
+    def post_json_text(self, url: str, body: dict[str, Any]) -> str:
+        """POST ``body`` as JSON to ``url`` (asking for JSON back) and return the answer's text."""
+        self._check_enabled(url)
+        call = _Call("POST", body, {"Accept": "application/json"})
+        result = self._follow(url, allow_statuses=(), check_robots=True, call=call)
+        assert isinstance(result, str)  # no status is allowed, so anything else raised
+        return result
+
+    def _follow(
+        self, url: str, allow_statuses: tuple[int, ...], check_robots: bool, call: _Call = GET
+    ) -> str | int | None:
         """Fetch ``url``, following same-origin redirects; each hop is a full, paced request."""
         current, seen = url, {url}
         for _ in range(self.config.max_redirects + 1):
             if check_robots:
                 self._check_robots(current)
-            result = self._get(current, allow_statuses)
+            result = self._get(current, allow_statuses, call)
             if not isinstance(result, _Redirect):
                 return result
+            if result.status in METHOD_CHANGING_REDIRECTS:
+                call = GET
             current = self._redirect_target(url, current, result)
             if current in seen:
                 raise RedirectRefusedError(
@@ -246,7 +290,9 @@ class PoliteHttpClient:
             )
         return target
 
-    def _get(self, url: str, allow_statuses: tuple[int, ...] = ()) -> str | int | None | _Redirect:
+    def _get(
+        self, url: str, allow_statuses: tuple[int, ...] = (), call: _Call = GET
+    ) -> str | int | None | _Redirect:
         """One URL with retries: the text, the status for ``allow_statuses``, a redirect, or raises."""
         self._check_enabled(url)
         attempts = self.config.max_retries + 1
@@ -259,7 +305,7 @@ class PoliteHttpClient:
             reraise=True,
         )
         try:
-            return retrying(self._attempt, url, allow_statuses)
+            return retrying(self._attempt, url, allow_statuses, call)
         except _Retryable as exc:
             raise SourceHttpError(
                 url, exc.status, f"{exc.detail}; gave up after {attempts} attempts"
@@ -278,7 +324,9 @@ class PoliteHttpClient:
         with self._lock:
             self.stats.retries += 1
 
-    def _attempt(self, url: str, allow_statuses: tuple[int, ...]) -> str | int | None | _Redirect:
+    def _attempt(
+        self, url: str, allow_statuses: tuple[int, ...], call: _Call = GET
+    ) -> str | int | None | _Redirect:
         """One request, in the host's turn: one at a time per host (threads and processes), the interval
         counted from the end of the previous response."""
         host = urlsplit(url).netloc.lower()
@@ -288,7 +336,7 @@ class PoliteHttpClient:
                 self.stats.requests += 1
             started = self.clock()
             try:
-                response = self._send(url)
+                response = self._send(url, call)
                 try:
                     return self._answer(response, url, allow_statuses, started)
                 finally:
@@ -301,10 +349,18 @@ class PoliteHttpClient:
         per_read = min(self.config.timeout_s, self.config.response_deadline_s)
         return urllib3.Timeout(total=self.config.response_deadline_s, connect=per_read, read=per_read)
 
-    def _send(self, url: str) -> requests.Response:
-        """Send the GET and wait for the headers (the body is read by :meth:`_read_body`)."""
+    def _send(self, url: str, call: _Call = GET) -> requests.Response:
+        """Send the request and wait for the headers (the body is read by :meth:`_read_body`)."""
         try:
-            return self.session.get(url, timeout=self._timeout(), stream=True, allow_redirects=False)
+            return self.session.request(
+                call.method,
+                url,
+                json=call.json_body,
+                headers=call.headers or None,
+                timeout=self._timeout(),
+                stream=True,
+                allow_redirects=False,
+            )
         except requests.Timeout as exc:
             waited = min(self.config.timeout_s, self.config.response_deadline_s)
             raise _Retryable(url, None, f"{self.site_name} did not answer within {waited:g} s") from exc
