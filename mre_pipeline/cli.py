@@ -94,7 +94,7 @@ def _urls_kept_running():
     """The URLs; an embedded server started for them stays up (``db url``/``env`` hand them out)."""
     from mre_pipeline.warehouse import server
 
-    was_running = settings_embedded() and server.running_server() is not None
+    was_running = _embedded() and server.running_server() is not None
     urls = server.resolve_urls(keep=True)
     if urls.embedded_dir is not None and not was_running:
         _note(
@@ -104,7 +104,7 @@ def _urls_kept_running():
     return urls
 
 
-def settings_embedded() -> bool:
+def _embedded() -> bool:
     from mre_pipeline import settings
 
     return settings.warehouse_url() is None
@@ -145,8 +145,9 @@ def cmd_db_stop(args: argparse.Namespace) -> int:
     from mre_pipeline.warehouse import server
 
     _require_embedded("db stop")
-    if server.stop_kept() == "stopped":
-        print("embedded Postgres stopped")
+    outcome = server.stop_kept()
+    if outcome != "in use":
+        print(f"embedded Postgres {outcome}")
         return 0
     dev = running_dev()
     user = f"mre-pipeline dev (pid {dev.get('pid')})" if dev else "another mre-pipeline command"
@@ -161,7 +162,7 @@ def cmd_db_status(args: argparse.Namespace) -> int:
     from mre_pipeline.warehouse import server
     from mre_pipeline.warehouse.engine import libpq_url
 
-    if settings_embedded():
+    if _embedded():
         running = server.running_server()
         if running is None:
             print(f"embedded Postgres: not running (data in {server.embedded_data_dir()})")
@@ -196,7 +197,7 @@ def cmd_db_status(args: argparse.Namespace) -> int:
 
 
 def _require_embedded(command: str) -> None:
-    if not settings_embedded():
+    if not _embedded():
         raise CliError(
             f"{command} manages the embedded Postgres server only; MRE_DATABASE_URL points at another server"
         )

@@ -241,7 +241,7 @@ def stop_kept(data_dir: Path | None = None) -> str:
     data_dir = (data_dir or embedded_data_dir()).resolve()
     kept_marker(data_dir).unlink(missing_ok=True)
     if running_server(data_dir) is None:
-        return "stopped"  # already
+        return "not running"
     return "stopped" if stop_if_unused(data_dir) else "in use"
 
 
