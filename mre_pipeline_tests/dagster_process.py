@@ -23,12 +23,25 @@ import requests
 from mre_pipeline import settings
 
 BIN = Path(sys.executable).parent
+START_TIMEOUT_S = 300  # loading the code location takes 10-60 s on a busy 2-core machine
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def count(url: str, sql: str) -> int:
+    """One scalar from ``url`` (any Postgres URL spelling)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(sql).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def wait_for_http(url: str, timeout_s: float, proc: subprocess.Popen, log: Path) -> None:

@@ -21,6 +21,8 @@ from mre_pipeline.warehouse import server
 from mre_pipeline.warehouse.engine import libpq_url
 from mre_pipeline_tests.dagster_process import (
     BIN,
+    START_TIMEOUT_S,
+    count,
     describe,
     free_port,
     session_processes,
@@ -29,8 +31,6 @@ from mre_pipeline_tests.dagster_process import (
 )
 
 pytestmark = pytest.mark.e2e
-
-START_TIMEOUT_S = 300  # loading the code location takes 10-60 s on a busy 2-core machine
 
 
 def _marker() -> tuple[str, str]:
@@ -67,15 +67,6 @@ def _stop_and_measure(proc: subprocess.Popen, signum: int, marker: str) -> tuple
     return code, time.monotonic() - started, survivors
 
 
-def _count(url: str, sql: str) -> int:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            return conn.exec_driver_sql(sql).scalar_one()
-    finally:
-        engine.dispose()
-
-
 def test_background_dev_fetches_the_catalogue_refuses_a_second_and_stops_on_sigterm(
     clean_warehouse: sa.Engine, warehouse_url: str, dagster_storage_url: str, tmp_path: Path
 ) -> None:
@@ -105,14 +96,14 @@ def test_background_dev_fetches_the_catalogue_refuses_a_second_and_stops_on_sigt
             # Nobody asked: the empty catalogue is fetched by the bootstrap sensor.
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline:
-                if _count(warehouse_url, "SELECT count(*) FROM mre.tracks") == len(site.catalogue):
+                if count(warehouse_url, "SELECT count(*) FROM mre.tracks") == len(site.catalogue):
                     break
                 time.sleep(2)
-            assert _count(warehouse_url, "SELECT count(*) FROM mre.tracks") == len(site.catalogue), (
+            assert count(warehouse_url, "SELECT count(*) FROM mre.tracks") == len(site.catalogue), (
                 log.read_text()[-3000:]
             )
             assert (
-                _count(
+                count(
                     dagster_storage_url,
                     "SELECT count(*) FROM runs WHERE pipeline_name = 'track_catalogue_job'",
                 )
