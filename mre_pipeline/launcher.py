@@ -255,7 +255,7 @@ def _run_services(host: str, port: int, ui_url: str, stop: _Stop) -> int:
     try:
         workspace = settings.PROJECT_ROOT / "workspace.yaml"
         locations = workspace_locations(workspace)
-        if locations:
+        if locations and not stop.requested:
             _print(f"loading code location(s) {', '.join(loc.name for loc in locations)}")
             for loc in locations:
                 loc.port = free_port()
