@@ -241,6 +241,7 @@ def _run_services(host: str, port: int, ui_url: str, stop: _Stop) -> int:
     _print(
         f"Dagster storage {libpq_url(urls.dagster, hide_password=True)}, DAGSTER_HOME={env['DAGSTER_HOME']}"
     )
+    _free_slots(urls.dagster)
     watchdog = Watchdog(settings.PROJECT_ROOT, env)
     if urls.embedded_dir is not None:
         watchdog.guard_postgres(urls.embedded_dir)
@@ -280,10 +281,23 @@ def _run_services(host: str, port: int, ui_url: str, stop: _Stop) -> int:
         procs = list(children.values())
         stop_groups([p.pid for p in procs], grace_s=STOP_GRACE_S, leaders=procs)
         watchdog.goodbye()
+        _free_slots(urls.dagster)
         if urls.embedded_dir is not None and server.release_embedded(urls.embedded_dir):
             _print("stopped the embedded Postgres server")
         _print("stopped")
     return exit_code
+
+
+def _free_slots(dagster_url: str) -> None:
+    from mre_pipeline.pipeline_status import free_slots_of_finished_runs
+
+    try:
+        freed = free_slots_of_finished_runs(dagster_url)
+    except Exception as exc:  # noqa: BLE001 - a fresh storage has no tables yet; never block a start or stop
+        _print(f"could not check Dagster's pool slots: {' '.join(str(exc).split())[:200]}")
+        return
+    if freed:
+        _print(f"gave back the pool slots of {len(freed)} ended run(s): {', '.join(r[:8] for r in freed)}")
 
 
 def _supervise(children: Mapping[str, subprocess.Popen], ui_url: str, stop: _Stop) -> int:

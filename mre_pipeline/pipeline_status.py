@@ -49,3 +49,33 @@ def _client(webserver_url: str, client_class):
 
     parts = urlsplit(webserver_url)
     return client_class(parts.hostname or "127.0.0.1", port_number=parts.port or 80)
+
+
+def free_slots_of_finished_runs(dagster_url: str) -> list[str]:
+    """Give back pool slots still claimed by runs that have ended; returns those runs' ids.
+
+    A run interrupted by a stop is marked failed, but its step can die before releasing its ``dbt`` or
+    ``liverc`` slot, which would block every later run of that pool. Dagster's run monitoring does the same
+    after ``free_slots_after_run_end_seconds``; the launcher does it at once when it starts and stops.
+    """
+    import dagster as dg
+    import sqlalchemy as sa
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
+
+    url = sqlalchemy_url(dagster_url)
+    events = PostgresEventLogStorage(url, should_autocreate_tables=False)
+    try:
+        claimed = events.get_concurrency_run_ids()
+    except sa.exc.ProgrammingError:  # a fresh storage: Dagster creates its tables on first use
+        return []
+    if not claimed:
+        return []
+    finished = PostgresRunStorage(url, should_autocreate_tables=False).get_runs(
+        dg.RunsFilter(
+            run_ids=sorted(claimed),
+            statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+        )
+    )
+    for run in finished:
+        events.free_concurrency_slots_for_run(run.run_id)
+    return [run.run_id for run in finished]

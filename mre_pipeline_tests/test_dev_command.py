@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.generator import generate_site
 from mre_pipeline.warehouse import server
 from mre_pipeline.warehouse.engine import libpq_url
+from mre_pipeline.warehouse.scratch import scratch_database
 from mre_pipeline_tests.dagster_process import (
     BIN,
     START_TIMEOUT_S,
@@ -67,9 +69,17 @@ def _stop_and_measure(proc: subprocess.Popen, signum: int, marker: str) -> tuple
     return code, time.monotonic() - started, survivors
 
 
+@pytest.fixture
+def own_dagster_storage(pg_base_url: str) -> Iterator[str]:
+    """Dagster storage for this test alone: runs it interrupts must not hold pool slots for later tests."""
+    with scratch_database(pg_base_url, "dagster_dev", migrated=False) as url:
+        yield url
+
+
 def test_background_dev_fetches_the_catalogue_refuses_a_second_and_stops_on_sigterm(
-    clean_warehouse: sa.Engine, warehouse_url: str, dagster_storage_url: str, tmp_path: Path
+    clean_warehouse: sa.Engine, warehouse_url: str, own_dagster_storage: str, tmp_path: Path
 ) -> None:
+    dagster_storage_url = own_dagster_storage
     site = generate_site(seed=5, tracks=3, events_per_track=1)
     name, value = _marker()
     port = free_port()
@@ -131,6 +141,11 @@ def test_background_dev_fetches_the_catalogue_refuses_a_second_and_stops_on_sigt
     assert code == 0, log.read_text()[-3000:]
     assert survivors == [], describe(survivors)
     assert "SIGTERM received" in log.read_text()
+    # Runs the stop interrupted ended as failures and gave their pool slots back.
+    assert (
+        count(dagster_storage_url, "SELECT count(*) FROM runs WHERE status IN ('STARTED', 'STARTING')") == 0
+    )
+    assert count(dagster_storage_url, "SELECT count(*) FROM concurrency_slots WHERE run_id IS NOT NULL") == 0
 
 
 def test_killed_launcher_leaves_nothing_behind(tmp_path: Path) -> None:
