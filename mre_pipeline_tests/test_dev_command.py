@@ -133,6 +133,19 @@ def test_background_dev_fetches_the_catalogue_refuses_a_second_and_stops_on_sigt
                 in second.stderr
             )
 
+            # On demand, through the running pipeline (found from its lock file).
+            refresh = subprocess.run(
+                [str(BIN / "mre-pipeline"), "catalogue", "refresh", "--wait", "240"],
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert refresh.returncode == 0, refresh.stderr
+            assert refresh.stdout.splitlines()[-1] == (
+                f"catalogue refreshed: {len(site.catalogue)} active track(s), {len(site.catalogue)} in all"
+            )
+
             code, elapsed, survivors = _stop_and_measure(proc, signal.SIGTERM, f"{name}={value}")
         finally:
             if proc.poll() is None:
