@@ -46,6 +46,11 @@ def state_dir() -> Path:
     return Path(os.environ.get("MRE_STATE_DIR") or PROJECT_ROOT / ".mre")
 
 
+def dagster_home() -> Path:
+    """The DAGSTER_HOME `mre-pipeline dev` uses: its dagster.yaml links to the project's."""
+    return state_dir() / "dagster"
+
+
 def warehouse_url() -> str | None:
     return os.environ.get("MRE_DATABASE_URL") or None
 

@@ -1,7 +1,9 @@
-"""Run real Dagster processes (``mre-pipeline dev`` / ``dagster dev``) for end-to-end tests.
+"""Run real Dagster processes (``mre-pipeline dev``, ``dagster-webserver``, ``dagster-daemon``) for
+end-to-end tests.
 
-Started in their own session so SIGINT reaches the whole process group (a background-started dagster
-otherwise ignores Ctrl-C), and readiness is the webserver answering ``/server_info``.
+Started in their own session so SIGINT reaches the whole process group, and readiness is the webserver
+answering ``/server_info``. ``session_processes`` finds every process a test started, however deep, by a
+marker in the environment (every child inherits it, Postgres included).
 """
 
 from __future__ import annotations
@@ -21,12 +23,25 @@ import requests
 from mre_pipeline import settings
 
 BIN = Path(sys.executable).parent
+START_TIMEOUT_S = 300  # loading the code location takes 10-60 s on a busy 2-core machine
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def count(url: str, sql: str) -> int:
+    """One scalar from ``url`` (any Postgres URL spelling)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(sql).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def wait_for_http(url: str, timeout_s: float, proc: subprocess.Popen, log: Path) -> None:
@@ -64,6 +79,42 @@ def group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def session_processes(marker: str) -> list[int]:
+    """Live (non-zombie) processes whose environment contains ``marker`` (e.g. ``MRE_TEST_SESSION=abc``)."""
+    needle = marker.encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if needle in environ + b"\0" and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for_no_processes(marker: str, timeout_s: float) -> list[int]:
+    """Wait until no process carries ``marker``; returns the survivors (empty when all are gone)."""
+    deadline = time.monotonic() + timeout_s
+    survivors = session_processes(marker)
+    while survivors and time.monotonic() < deadline:
+        time.sleep(0.2)
+        survivors = session_processes(marker)
+    return survivors
+
+
+def describe(pids: list[int]) -> str:
+    lines = []
+    for pid in pids:
+        with suppress(OSError):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            lines.append(f"{pid}: {command[:160]}")
+    return "\n".join(lines)
 
 
 @contextmanager

@@ -6,10 +6,12 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from mre_pipeline.cli import main
 from mre_pipeline.connectors.records import EventSummary, TrackRecord
 from mre_pipeline.fake_everlaps.generator import generate_event
+from mre_pipeline.warehouse import migrate
 from mre_pipeline.warehouse.catalogue import upsert_catalogue
 from mre_pipeline.warehouse.event_results import write_event
 from mre_pipeline.warehouse.events import upsert_event_summaries
@@ -145,3 +147,104 @@ def test_errors_are_one_line_with_nonzero_exit(
 def test_db_upgrade_is_a_noop_when_current(cli_env: sa.Engine, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
     assert "already at revision" in capsys.readouterr().out
+
+
+def test_input_is_checked_before_anything_is_queued(
+    cli_env: sa.Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv, message in (
+        (
+            ["request", "ingest", "--track", "testtrack", "--event", "abc"],
+            "'abc' is not a numeric event id",
+        ),
+        (["request", "discover", "--track", "test track"], "'test track' is not a track slug"),
+        (["request", "discover", "--track", "testtrack", "--from", "2025-13-01"], "expected a date"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+        assert message in capsys.readouterr().err
+    assert main(["request", "ingest", "--track", "typo", "--event", "12"]) == 1
+    assert capsys.readouterr().err == (
+        "mre-pipeline: error: track 'typo' is not in the catalogue (see mre.tracks for the slugs)\n"
+    )
+    assert main(["events", "--track", "typo", "--from", "2025-01-01", "--to", "2025-12-31"]) == 1
+    assert "track 'typo' is not in the catalogue" in capsys.readouterr().err
+    with cli_env.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM mre.ingestion_requests").scalar_one() == 0
+
+
+def test_request_before_the_catalogue_is_queued_with_a_note(
+    clean_warehouse: sa.Engine,
+    warehouse_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("MRE_DATABASE_URL", warehouse_url)
+    assert main(["request", "discover", "--track", "CanberraOffroad"]) == 0
+    captured = capsys.readouterr()
+    assert "pending" in captured.out and "the track catalogue is still empty" in captured.err
+    with clean_warehouse.connect() as conn:
+        assert (
+            conn.exec_driver_sql("SELECT track_slug FROM mre.ingestion_requests").scalar_one()
+            == "canberraoffroad"
+        )
+    assert main(["events", "--track", "canberraoffroad"]) == 1
+    assert "the catalogue, which is still empty" in capsys.readouterr().err
+
+
+def test_wait_without_a_pipeline_says_so(
+    cli_env: sa.Engine,
+    empty_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("MRE_DAGSTER_DATABASE_URL", empty_database_url)  # no daemon has ever run there
+    assert main(["request", "ingest", "--track", "testtrack", "--event", "12", "--wait", "1"]) == 1
+    err = capsys.readouterr().err
+    request_id = err.split()[3]
+    assert err == (
+        f"mre-pipeline: error: request {request_id} is still pending after 1 s: no pipeline seems to be "
+        "running (no Dagster daemon heartbeat in the last 90 s); start it with ./mre dev\n"
+    )
+
+
+def test_db_upgrade_reports_a_password_it_sets(
+    cli_env: sa.Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MRE_ANALYST_PASSWORD", "analyst-secret")
+    assert main(["db", "upgrade"]) == 0
+    out = capsys.readouterr().out
+    head = migrate.current_revision(str(cli_env.url.render_as_string(hide_password=False)))
+    assert out.splitlines() == [f"warehouse already at revision {head}", "password set for mre_analyst"]
+    assert "nothing to do" not in out
+
+
+def test_db_url_accepts_every_postgres_spelling_and_prints_what_psql_accepts(
+    warehouse_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    libpq = warehouse_url.replace("postgresql+psycopg2://", "postgresql://")
+    for spelling in (warehouse_url, libpq, libpq.replace("postgresql://", "postgres://", 1)):
+        monkeypatch.setenv("MRE_DATABASE_URL", spelling)
+        assert main(["db", "url"]) == 0
+        printed = capsys.readouterr().out.strip()
+        assert printed.startswith("postgresql://") and "+psycopg2" not in printed
+        engine = sa.create_engine(printed, poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            assert (
+                conn.exec_driver_sql("SELECT current_database()").scalar_one()
+                == make_url(warehouse_url).database
+            )
+        engine.dispose()
+    assert main(["db", "url", "--role", "mre_analyst"]) == 0
+    assert capsys.readouterr().out.startswith("postgresql://mre_analyst@")
+
+
+def test_catalogue_refresh_without_a_pipeline_says_what_to_run(
+    cli_env: sa.Engine, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MRE_STATE_DIR", str(tmp_path))
+    assert main(["catalogue", "refresh"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mre-pipeline: error: no pipeline is running here: start it with ./mre dev")
+    assert "dagster job launch -w workspace.yaml -j track_catalogue_job" in err

@@ -7,6 +7,7 @@ import dagster as dg
 from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs.assets import event_results, track_catalogue, track_events
+from mre_pipeline.defs.catalogue_bootstrap import track_catalogue_bootstrap_sensor
 from mre_pipeline.defs.request_sensor import ingestion_request_sensor
 from mre_pipeline.defs.resources import WarehouseResource
 from mre_pipeline.defs.schedules import track_catalogue_job, track_catalogue_schedule
@@ -18,7 +19,7 @@ def pipeline_definitions(resources: dict[str, object] | None = None) -> dg.Defin
         assets=[track_catalogue, track_events, event_results],
         jobs=[track_catalogue_job],
         schedules=[track_catalogue_schedule],
-        sensors=[ingestion_request_sensor],
+        sensors=[ingestion_request_sensor, track_catalogue_bootstrap_sensor],
         resources={
             "liverc": LiveRCResource(),
             "everlaps": EverlapsResource(),

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from mre_pipeline import settings
+from mre_pipeline.warehouse.engine import POSTGRES_SCHEMES
 
 PROJECT_DIR = settings.PROJECT_ROOT / "dbt_summaries"
 ENV_VARS = ("MRE_DBT_HOST", "MRE_DBT_PORT", "MRE_DBT_USER", "MRE_DBT_PASSWORD", "MRE_DBT_DBNAME")
@@ -28,9 +29,10 @@ def _query_value(query: Mapping[str, object], name: str) -> str | None:
 
 
 def dbt_env_from_url(url: str) -> dict[str, str]:
-    """The MRE_DBT_* variables for one SQLAlchemy/libpq-style Postgres URL."""
+    """The MRE_DBT_* variables for one Postgres URL in any spelling (``postgres://``, ``postgresql://``,
+    with or without a driver)."""
     parsed = make_url(url)
-    if not parsed.drivername.startswith("postgresql"):
+    if parsed.drivername.split("+", 1)[0] not in POSTGRES_SCHEMES:
         raise ValueError(f"dbt_summaries needs a Postgres warehouse, got {parsed.drivername!r}")
     if not parsed.database:
         raise ValueError("the warehouse URL names no database")

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from mre_pipeline.warehouse.engine import sqlalchemy_url
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Role passwords come from the environment only; unset means "leave the role's password alone".
@@ -18,12 +20,12 @@ ROLE_PASSWORD_ENV = {"mre_webapp": "MRE_WEBAPP_PASSWORD", "mre_analyst": "MRE_AN
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
     return cfg
 
 
 def current_revision(url: str) -> str | None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
             if not conn.execute(sa.text("SELECT to_regclass('mre.alembic_version')")).scalar():
@@ -33,16 +35,17 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database to ``revision``; a no-op when it is already there."""
+def upgrade(url: str, revision: str = "head") -> list[str]:
+    """Bring the database to ``revision`` (a no-op when it is already there) and apply the role passwords
+    given in the environment; returns the roles whose password was set."""
     command.upgrade(alembic_config(url), revision)
-    apply_role_passwords(url)
+    return apply_role_passwords(url)
 
 
 def apply_role_passwords(url: str) -> list[str]:
     """Set role passwords from MRE_WEBAPP_PASSWORD / MRE_ANALYST_PASSWORD when given."""
     changed = []
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
             for role, var in ROLE_PASSWORD_ENV.items():

