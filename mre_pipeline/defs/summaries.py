@@ -21,7 +21,13 @@ from pydantic import Field
 
 from mre_pipeline.defs.resources import WarehouseResource
 from mre_pipeline.summaries import build_scheduler as sched
-from mre_pipeline.summaries.dbt_env import PROJECT_DIR, dbt_environment, dbt_executable, summary_build_env
+from mre_pipeline.summaries.dbt_env import (
+    PROJECT_DIR,
+    dbt_build_args,
+    dbt_environment,
+    dbt_executable,
+    summary_build_env,
+)
 from mre_pipeline.summaries.manifest import TARGET_DIR, ensure_manifest, models_version
 from mre_pipeline.summaries.run_results import failure_summary
 from mre_pipeline.warehouse.summary_state import summary_backlog
@@ -89,13 +95,6 @@ class SummariesBuildConfig(dg.Config):
     )
 
 
-def dbt_build_args(config: SummariesBuildConfig) -> list[str]:
-    """``dbt build``, leaving the staging views alone in a batch build that does not need them."""
-    if config.event_ids and not config.rebuild_staging:
-        return ["build", "--exclude", "path:models/staging"]
-    return ["build"]
-
-
 @dbt_assets(
     manifest=MANIFEST_PATH,
     dagster_dbt_translator=TRANSLATOR,
@@ -114,7 +113,10 @@ def mre_summaries_dbt(
     build_env = summary_build_env(config.event_ids, MODELS_VERSION)
     with dbt_environment(warehouse.url, build_env):
         invocation = dbt.cli(
-            dbt_build_args(config), context=context, target_path=BUILD_TARGET_DIR, raise_on_error=False
+            dbt_build_args(config.event_ids, config.rebuild_staging),
+            context=context,
+            target_path=BUILD_TARGET_DIR,
+            raise_on_error=False,
         )
         yield from invocation.stream()
     if not invocation.is_successful():

@@ -71,6 +71,14 @@ def summary_build_env(event_ids: Iterable[int] = (), models_version: str | None 
     }
 
 
+def dbt_build_args(event_ids: Iterable[int] = (), rebuild_staging: bool = True) -> list[str]:
+    """``dbt build``; a batch build that needs no new staging views leaves them (and their tests) alone:
+    they are plain renamings, rebuilt only by full builds and the first build of a new models version."""
+    if list(event_ids) and not rebuild_staging:
+        return ["build", "--exclude", "path:models/staging"]
+    return ["build"]
+
+
 @contextmanager
 def dbt_environment(
     url: str | None = None, build_env: Mapping[str, str] | None = None
