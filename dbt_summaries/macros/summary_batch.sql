@@ -109,3 +109,13 @@
     select driver_id, track_id, race_year from {{ ref('driver_race_summary') }}
     where {{ summary_event_filter('event_id') }}
 {% endmacro %}
+
+
+{#- Post-hook of summary_watermark: when this build (re)created the staging views, record which version
+    of the models did, as the watermark table's comment; the sensor recreates them only when it differs. -#}
+{% macro record_staging_version() %}
+    {%- set version = summary_models_version() -%}
+    {%- if execute and version != 'null' and 'model.mre_summaries.stg_laps' in selected_resources -%}
+        comment on table {{ this }} is {{ version }}
+    {%- endif -%}
+{% endmacro %}

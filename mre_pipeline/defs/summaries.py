@@ -52,6 +52,11 @@ _IN_PROGRESS = [
 ]
 
 
+def _clock() -> float:
+    """Wall-clock seconds (one place, so tests can move time forward past a backoff)."""
+    return time.time()
+
+
 def sensor_interval_s() -> int:
     """MRE_SUMMARIES_SENSOR_INTERVAL_S (default 5; Dagster's daemon ticks sensors about every 5 s)."""
     return max(1, int(os.environ.get("MRE_SUMMARIES_SENSOR_INTERVAL_S", "5")))
@@ -111,6 +116,7 @@ def mre_summaries_dbt(
     scope = f"{len(config.event_ids)} event(s)" if config.event_ids else "every event (full build)"
     context.log.info(f"building the lap summaries of {scope}")
     build_env = summary_build_env(config.event_ids, MODELS_VERSION)
+    (BUILD_TARGET_DIR / "run_results.json").unlink(missing_ok=True)  # never read a previous build's
     with dbt_environment(warehouse.url, build_env):
         invocation = dbt.cli(
             dbt_build_args(config.event_ids, config.rebuild_staging),
@@ -148,14 +154,16 @@ def _run_for(instance: dg.DagsterInstance, run_key: str) -> dg.DagsterRun | None
 
 
 def _failure_message(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
-    """The step's error (our Failure says which dbt nodes failed), else the run's status."""
+    """What the build's step said (our Failure names the dbt nodes that failed), else the run's status."""
     for record in instance.get_records_for_run(
         run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=1
     ).records:
         event = record.event_log_entry.dagster_event
-        error = event.step_failure_data.error if event and event.step_failure_data else None
-        if error:
-            return error.message.strip().splitlines()[0][:300]
+        data = event.step_failure_data if event else None
+        if data and data.user_failure_data and data.user_failure_data.description:
+            return data.user_failure_data.description[:300]
+        if data and data.error:
+            return data.error.message.strip().splitlines()[0].split(": ", 1)[-1][:300]
     return f"run {run.run_id[:8]} ended {run.status.value.lower()}"
 
 
@@ -203,7 +211,7 @@ def _skip(cursor: sched.BuildCursor, reason: str) -> dg.SensorResult:
     ),
 )
 def summaries_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
-    now = time.time()
+    now = _clock()
     cursor = sched.BuildCursor.from_json(context.cursor)
     waiting = _settle_pending(context, cursor, now)
     if waiting:

@@ -19,10 +19,8 @@ import sqlalchemy as sa
 
 WATERMARK = "mre_summaries.summary_watermark"
 
-# version_built: has any event been built by this version of the models yet? (an InitPlan, run once)
 _BACKLOG_SQL = f"""
-SELECT e.event_id, e.last_ingested_at, w.event_id IS NULL AS never_built,
-       (SELECT EXISTS (SELECT 1 FROM {WATERMARK} WHERE models_version = :models_version)) AS version_built
+SELECT e.event_id, e.last_ingested_at, w.event_id IS NULL AS never_built
 FROM mre.events e
 LEFT JOIN {WATERMARK} w ON w.event_id = e.event_id
 WHERE e.last_ingested_at IS NOT NULL
@@ -37,7 +35,7 @@ LIMIT :limit
 
 # Before the first build there is no watermark: every ingested event is due.
 _FIRST_BACKLOG_SQL = """
-SELECT e.event_id, e.last_ingested_at, true AS never_built, false AS version_built
+SELECT e.event_id, e.last_ingested_at, true AS never_built
 FROM mre.events e
 WHERE e.last_ingested_at IS NOT NULL
   AND (e.event_id, e.last_ingested_at) <> ALL (
@@ -46,9 +44,12 @@ ORDER BY e.last_ingested_at, e.event_id
 LIMIT :limit
 """
 
+# The build that last (re)created the staging views records its models version as the watermark
+# table's comment (dbt_summaries/macros/summary_batch.sql, record_staging_version).
 _STATE_SQL = f"""
 SELECT to_regclass('{WATERMARK}') IS NOT NULL AS has_watermark,
-       to_regclass('mre_summaries.stg_laps') IS NOT NULL AS has_staging
+       to_regclass('mre_summaries.stg_laps') IS NOT NULL AS has_staging,
+       obj_description(to_regclass('{WATERMARK}'), 'pg_class') AS staging_version
 """
 
 
@@ -93,11 +94,10 @@ def summary_backlog(
     state = conn.execute(sa.text(_STATE_SQL)).one()
     sql = _BACKLOG_SQL if state.has_watermark else _FIRST_BACKLOG_SQL
     rows = conn.execute(sa.text(sql), params).all()
-    version_built = bool(rows) and rows[0].version_built
     return SummaryBacklog(
         events=[DueEvent(r.event_id, r.last_ingested_at, r.never_built) for r in rows],
         first_build=not state.has_watermark,
-        rebuild_staging=not state.has_staging or not version_built,
+        rebuild_staging=not state.has_staging or state.staging_version != models_version,
     )
 
 

@@ -192,16 +192,21 @@ def test_backlog_is_exactly_the_changed_events(
         ).scalar()
         backlog = summary_backlog(conn, current, limit=1)
         assert [e.event_id for e in backlog.events] == [third]  # bounded
-        assert backlog.rebuild_staging is False  # this models version built the views already
-        # A new version of the models: every event is due (data changes first), views included.
+        # The views were built by hand (no models version recorded): the next build recreates them.
+        assert backlog.rebuild_staging is True
+        # A new version of the models: every event is due (data changes first).
         another = summary_backlog(conn, "another", limit=200)
         assert [e.event_id for e in another.events][:2] == [third, first]
         assert sorted(e.event_id for e in another.events) == sorted(built_one_by_one.values())
-        assert another.rebuild_staging is True
     # A parked event (its build keeps failing) is left out until it is ingested again.
     assert backlog_ids(summaries_engine, skip={third: ingested_third}) == [first]
-    dbt_batch_build_ok(summaries_db, [third, first])
+    dbt_batch_build_ok(summaries_db, [third, first], rebuild_staging=True)
     assert backlog_ids(summaries_engine) == []
+    write_records(summaries_engine, EVENTS[2])
+    with summaries_engine.connect() as conn:  # this version built the views now: only a new one rebuilds them
+        assert summary_backlog(conn, current, limit=200).rebuild_staging is False
+        assert summary_backlog(conn, "another", limit=200).rebuild_staging is True
+    dbt_batch_build_ok(summaries_db, [third])
     # Rows built by hand (no version recorded) count as current.
     set_models_version(summaries_engine, None)
     assert backlog_ids(summaries_engine, version="another") == []

@@ -10,6 +10,7 @@
     summary_replace_key='event_id',
     on_schema_change='sync_all_columns',
     indexes=[{'columns': ['event_id'], 'unique': True}],
+    post_hook="{{ record_staging_version() }}",
 ) }}
 
 select
