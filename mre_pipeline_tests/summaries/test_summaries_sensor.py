@@ -118,7 +118,8 @@ def test_builds_each_batch_once_waits_for_it_and_retries_after_a_failure(
     assert sensor.execute(request).success
     assert sensor.tick().skip_reason.skip_message == "every ingested event's summaries are current"
 
-    # Two events are ingested: one build for both.
+    # Two events are committed straight to the warehouse, with no Dagster materialization at all (as when
+    # an ingestion's run dies right after its commit): one build for both.
     event_ids = write_synthetic(summaries_engine)
     [request] = sensor.tick().run_requests
     assert build_config(request) == {"event_ids": event_ids, "rebuild_staging": False}
