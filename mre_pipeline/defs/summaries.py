@@ -11,15 +11,15 @@ Loaded by ``mre_pipeline/summaries_definitions.py`` only: the ingestion location
 """
 
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from importlib import metadata
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
-from packaging import version
 from pydantic import Field
 
 from mre_pipeline.defs.resources import WarehouseResource
@@ -136,6 +136,12 @@ def mre_summaries_dbt(
         raise dg.Failure(description=failure_summary(run_results))
 
 
+class DbtVersion(NamedTuple):
+    major: int
+    minor: int
+    micro: int
+
+
 class SummariesDbtResource(DbtCliResource):
     """dagster-dbt's CLI resource without two costs it adds to every build (seconds each on 2 cores).
 
@@ -146,8 +152,9 @@ class SummariesDbtResource(DbtCliResource):
     """
 
     @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(metadata.version("dbt-core"))
+    def _cli_version(self) -> "DbtVersion":  # dagster-dbt 0.29 reads only .major (Core < 2 <= Fusion)
+        numbers = re.match(r"(\d+)\.(\d+)\.(\d+)", metadata.version("dbt-core"))
+        return DbtVersion(*(int(n) for n in numbers.groups())) if numbers else DbtVersion(1, 0, 0)
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
         return None
