@@ -20,7 +20,7 @@ import time
 import sqlalchemy as sa
 
 from mre_pipeline.connectors.liverc.config import LiveRCConfig
-from mre_pipeline.connectors.liverc.source import LiveRCSource
+from mre_pipeline.connectors.liverc.source import LiveRCSource, event_ref
 from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.generator import generate_site
 from mre_pipeline.ingestion.catalogue import refresh_catalogue
@@ -69,7 +69,7 @@ def ingest(url: str, seed: int) -> list[tuple[int, int, int]]:
         track = site.tracks[0]
         for event in track.events:
             if event.races:
-                report = ingest_event(LiveRCSource(config), engine, track.key, event.event_id)
+                report = ingest_event(LiveRCSource(config), engine, event_ref(track.key, event.event_id))
                 events.append((event.event_id, report.counts["races"], report.counts["laps"]))
     engine.dispose()
     return events

@@ -3,6 +3,6 @@
 {{ config(meta={'dagster': {'ref': {'name': 'lap_progression'}}}) }}
 
 select race_result_id, lap_number, gap_to_leader_s
-from {{ ref('lap_progression') }}
+from {{ summary_scoped(ref('lap_progression'), alias='lp') }}
 where (position = 1 and gap_to_leader_s <> 0)
    or (driver_id = leader_driver_id and gap_to_leader_s <> 0)

@@ -2,6 +2,6 @@
 {{ config(severity='warn', meta={'dagster': {'ref': {'name': 'driver_race_summary'}}}) }}
 
 select race_result_id, laps, published_laps, total_time_s, published_total_time_s
-from {{ ref('driver_race_summary') }}
+from {{ summary_scoped(ref('driver_race_summary'), alias='s') }}
 where laps <> published_laps
    or (published_total_time_s is not null and total_time_s is distinct from published_total_time_s)

@@ -2,7 +2,7 @@
 {{ config(meta={'dagster': {'ref': {'name': 'driver_race_summary'}}}) }}
 
 select race_result_id
-from {{ ref('driver_race_summary') }}
+from {{ summary_scoped(ref('driver_race_summary'), alias='s') }}
 where laps = 0
   and (started or total_time_s is not null or best_lap_s is not null or mean_lap_s is not null
        or median_lap_s is not null or stddev_lap_s is not null or consistency_pct is not null

@@ -15,11 +15,11 @@ with recomputed as (
          from {{ ref('stg_laps') }} l where l.race_result_id = rr.race_result_id) as median_lap_s,
         (select case when count(*) > 1 then stddev_pop(lap_time_s) end
          from {{ ref('stg_laps') }} l where l.race_result_id = rr.race_result_id) as stddev_lap_s
-    from {{ ref('stg_race_results') }} rr
+    from {{ summary_scoped(ref('stg_race_results'), alias='rr') }}
 )
 
 select s.race_result_id
-from {{ ref('driver_race_summary') }} s
+from {{ summary_scoped(ref('driver_race_summary'), alias='s') }}
 full join recomputed r on r.race_result_id = s.race_result_id
 where s.race_result_id is null
    or r.race_result_id is null

@@ -19,11 +19,11 @@ with recomputed as (
         (select avg(lap_time_s) from {{ ref('stg_laps') }} l
          where l.race_result_id = s.race_result_id and s.laps >= 3
            and l.lap_number > s.laps - s.laps / 3) as last_third_avg_s
-    from {{ ref('driver_race_summary') }} s
+    from {{ summary_scoped(ref('driver_race_summary'), alias='s') }}
 )
 
 select s.race_result_id
-from {{ ref('driver_race_summary') }} s
+from {{ summary_scoped(ref('driver_race_summary'), alias='s') }}
 join recomputed r on r.race_result_id = s.race_result_id
 where s.best_3_consecutive_s is distinct from r.best_3_consecutive_s
    or (s.avg_top5_s is null) <> (r.avg_top5_s is null) or abs(s.avg_top5_s - r.avg_top5_s) > 0.0005

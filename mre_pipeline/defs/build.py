@@ -30,7 +30,7 @@ def pipeline_definitions(resources: dict[str, object] | None = None) -> dg.Defin
 
 
 def build_definitions() -> dg.Definitions:
-    """The code location: LiveRC ingestion plus the dbt lap summaries downstream of it."""
-    from mre_pipeline.defs.summaries import summaries_definitions  # runs `dbt parse` if the manifest is stale
-
-    return dg.Definitions.merge(pipeline_definitions(), summaries_definitions())
+    """The `mre_pipeline` code location: LiveRC ingestion only. The dbt lap summaries downstream of it are
+    the `mre_summaries` location (mre_pipeline/summaries_definitions.py), so that every process that loads
+    this one (each ingestion run) skips dagster-dbt and the dbt manifest."""
+    return pipeline_definitions()

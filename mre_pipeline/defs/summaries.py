@@ -1,69 +1,84 @@
-"""dbt lap summaries as Dagster assets, built after ingestion and never inside an event's run.
+"""dbt lap summaries as Dagster assets, built per event by their own sensor, in their own code location.
 
 Every dbt model is an asset downstream of the asset that writes its source tables (sources carry
-``meta.dagster.asset_key``), every dbt test is an asset check. Builds are requested by an automation
-condition evaluated by this module's own sensor, run in pool ``dbt`` (one slot: concurrent ``dbt build``
-on Postgres deadlocks) and wait until no upstream partition is being ingested, so a batch of event
-ingestions leads to one build at its end rather than one per event.
+``meta.dagster.asset_key``, so the lineage crosses from the ``mre_pipeline`` location), every dbt test is
+an asset check. The ``summaries_sensor`` asks the warehouse which events changed since their summaries
+were built (mre_pipeline/warehouse/summary_state.py) and launches one ``summaries_build`` run for a batch
+of them; the run passes the batch to dbt, whose incremental models replace exactly those events' rows.
+Runs use pool ``dbt`` (concurrent ``dbt build`` on Postgres deadlocks) and the in-process executor.
 
-Merge into the code location with ``dg.Definitions.merge(pipeline_definitions(...), summaries_definitions())``;
-the assets use the ``warehouse`` resource the pipeline definitions already provide.
+Loaded by ``mre_pipeline/summaries_definitions.py`` only: the ingestion location never imports dagster-dbt.
 """
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
+from importlib import metadata
+from typing import Any, NamedTuple
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from pydantic import Field
 
 from mre_pipeline.defs.resources import WarehouseResource
-from mre_pipeline.summaries.dbt_env import PROJECT_DIR, dbt_environment, dbt_executable
-from mre_pipeline.summaries.manifest import ensure_manifest
+from mre_pipeline.summaries import build_scheduler as sched
+from mre_pipeline.summaries.dbt_env import (
+    PROJECT_DIR,
+    dbt_build_args,
+    dbt_environment,
+    dbt_executable,
+    summary_build_env,
+)
+from mre_pipeline.summaries.manifest import TARGET_DIR, ensure_manifest, models_version
+from mre_pipeline.summaries.run_results import failure_summary
+from mre_pipeline.warehouse.summary_state import summary_backlog
 
 DBT_POOL = "dbt"
 SUMMARIES_GROUP = "summaries"
-AUTOMATION_SENSOR_NAME = "summaries_automation_sensor"
+SUMMARIES_JOB_NAME = "summaries_build"
+SENSOR_NAME = "summaries_sensor"
+BUILD_TAG = "mre/summaries_build"  # the sensor's own key for each run it requests
 # Parsed at import (milliseconds when current) so `dagster definitions validate` works on a fresh clone.
 MANIFEST_PATH = ensure_manifest()
+MODELS_VERSION = models_version()
+# One target path for every build (they never overlap: pool `dbt`), so dbt's partial-parse state carries
+# over from one build to the next instead of costing a full parse each time.
+BUILD_TARGET_DIR = TARGET_DIR / "dagster"
+_IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
-def summaries_automation_condition() -> dg.AutomationCondition:
-    """Build when any upstream partition was newly materialized (or the code changed; once if missing).
+def _clock() -> float:
+    """Wall-clock seconds (one place, so tests can move time forward past a backoff)."""
+    return time.time()
 
-    Unlike ``eager()`` this ignores upstream partitions that were never materialized (most dynamic
-    event partitions never are), remembers a pending update until it is handled, and holds while a
-    build or an upstream ingestion is in progress.
-    """
-    updated = (
-        (dg.AutomationCondition.any_deps_updated() | dg.AutomationCondition.code_version_changed())
-        .since_last_handled()
-        .with_label("upstream or code changed since last handled")
-    )
-    # since_last_handled() resets on the condition's first evaluation, so "missing" needs its own term.
-    first_deploy = (
-        dg.AutomationCondition.missing() & dg.AutomationCondition.initial_evaluation()
-    ).with_label("missing on first evaluation")
-    return (
-        (updated | first_deploy)
-        & ~dg.AutomationCondition.in_progress()
-        & ~dg.AutomationCondition.any_deps_in_progress()
-    ).with_label("build summaries after ingestion")
+
+def sensor_interval_s() -> int:
+    """MRE_SUMMARIES_SENSOR_INTERVAL_S (default 5; Dagster's daemon ticks sensors about every 5 s)."""
+    return max(1, int(os.environ.get("MRE_SUMMARIES_SENSOR_INTERVAL_S", "5")))
 
 
 class SummariesTranslator(DagsterDbtTranslator):
-    """Group the models together and give each the summaries automation condition."""
+    """Group the models together; describe every node in words (never its raw SQL)."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props.get("resource_type") == "source":
             return super().get_group_name(dbt_resource_props)
         return SUMMARIES_GROUP
 
-    def get_automation_condition(
-        self, dbt_resource_props: Mapping[str, Any]
-    ) -> dg.AutomationCondition | None:
-        if dbt_resource_props.get("resource_type") == "model":
-            return summaries_automation_condition()
-        return None
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        description = (dbt_resource_props.get("description") or "").strip()
+        return (
+            description
+            or f"dbt {dbt_resource_props.get('resource_type', 'node')} {dbt_resource_props['name']}"
+        )
 
 
 TRANSLATOR = SummariesTranslator(
@@ -75,6 +90,19 @@ TRANSLATOR = SummariesTranslator(
 )
 
 
+class SummariesBuildConfig(dg.Config):
+    """What one build refreshes. The defaults (a launch from the UI) rebuild everything."""
+
+    event_ids: list[int] = Field(
+        default_factory=list,
+        description="Warehouse event ids to refresh; empty rebuilds every event from scratch.",
+    )
+    rebuild_staging: bool = Field(
+        default=True,
+        description="Also recreate the stg_* views and run their tests (only needed when their SQL changed).",
+    )
+
+
 @dbt_assets(
     manifest=MANIFEST_PATH,
     dagster_dbt_translator=TRANSLATOR,
@@ -82,33 +110,186 @@ TRANSLATOR = SummariesTranslator(
     pool=DBT_POOL,
 )
 def mre_summaries_dbt(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: SummariesBuildConfig,
 ) -> Iterator[Any]:
-    """``dbt build`` (models, then their tests) for the selected models, against the pipeline's warehouse."""
-    with dbt_environment(warehouse.url):
-        yield from dbt.cli(["build"], context=context).stream()
+    """``dbt build`` for a batch of events (or everything), against the pipeline's warehouse."""
+    scope = f"{len(config.event_ids)} event(s)" if config.event_ids else "every event (full build)"
+    context.log.info(f"building the lap summaries of {scope}")
+    build_env = summary_build_env(config.event_ids, MODELS_VERSION)
+    (BUILD_TARGET_DIR / "run_results.json").unlink(missing_ok=True)  # never read a previous build's
+    with dbt_environment(warehouse.url, build_env):
+        invocation = dbt.cli(
+            dbt_build_args(config.event_ids, config.rebuild_staging),
+            context=context,
+            target_path=BUILD_TARGET_DIR,
+            raise_on_error=False,
+        )
+        yield from invocation.stream()
+    if not invocation.is_successful():
+        try:
+            run_results = invocation.get_artifact("run_results.json")
+        except FileNotFoundError:
+            run_results = None
+        raise dg.Failure(description=failure_summary(run_results))
+
+
+class DbtVersion(NamedTuple):
+    major: int
+    minor: int
+    micro: int
+
+
+class SummariesDbtResource(DbtCliResource):
+    """dagster-dbt's CLI resource without two costs it adds to every build (seconds each on 2 cores).
+
+    It runs ``dbt --version`` in a subprocess to learn the version of dbt we pin (dbt-core's package
+    metadata says it), and loads dbt's adapter into the run process, which only its column-metadata and
+    row-count helpers use (these builds use neither). Both are private hooks of dagster-dbt 0.29, pinned
+    in pyproject.toml; test_dagster_wiring runs real builds through this class.
+    """
+
+    @cached_property
+    def _cli_version(self) -> "DbtVersion":  # dagster-dbt 0.29 reads only .major (Core < 2 <= Fusion)
+        numbers = re.match(r"(\d+)\.(\d+)\.(\d+)", metadata.version("dbt-core"))
+        return DbtVersion(*(int(n) for n in numbers.groups())) if numbers else DbtVersion(1, 0, 0)
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        return None
 
 
 def dbt_resource() -> DbtCliResource:
     """dbt from this interpreter's environment, so ``dagster dev`` needs no PATH setup."""
-    return DbtCliResource(
+    return SummariesDbtResource(
         project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable()
     )
 
 
-summaries_automation_sensor = dg.AutomationConditionSensorDefinition(
-    AUTOMATION_SENSOR_NAME,
-    target=dg.AssetSelection.assets(mre_summaries_dbt),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    description="Requests dbt builds of the lap summaries after event ingestion.",
+summaries_job = dg.define_asset_job(
+    SUMMARIES_JOB_NAME,
+    selection=dg.AssetSelection.assets(mre_summaries_dbt),
+    executor_def=dg.in_process_executor,
+    description="dbt build of the lap summaries for a batch of events (run config: event_ids).",
 )
 
 
+def _run_for(instance: dg.DagsterInstance, run_key: str) -> dg.DagsterRun | None:
+    records = instance.get_run_records(dg.RunsFilter(tags={BUILD_TAG: run_key}), limit=1)
+    return records[0].dagster_run if records else None
+
+
+def _failure_message(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
+    """What the build's step said (our Failure names the dbt nodes that failed), else the run's status."""
+    for record in instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=1
+    ).records:
+        event = record.event_log_entry.dagster_event
+        data = event.step_failure_data if event else None
+        if data and data.user_failure_data and data.user_failure_data.description:
+            return data.user_failure_data.description[:300]
+        if data and data.error:
+            return data.error.message.strip().splitlines()[0].split(": ", 1)[-1][:300]
+    return f"run {run.run_id[:8]} ended {run.status.value.lower()}"
+
+
+def _settle_pending(context: dg.SensorEvaluationContext, cursor: sched.BuildCursor, now: float) -> str | None:
+    """Fold the outcome of the build we launched into the cursor; a reason to wait if it is not over."""
+    pending = cursor.pending
+    if pending is None:
+        return None
+    run = _run_for(context.instance, pending.run_key)
+    if run is None:
+        if now - pending.requested_at < sched.LAUNCH_GRACE_S:
+            return "waiting for Dagster to create the requested summaries run"
+        message = sched.record_failure(cursor, "the requested run was never created", now)
+        context.log.warning(message)
+        return None
+    if run.status in _IN_PROGRESS:
+        return f"summaries run {run.run_id[:8]} is {run.status.value.lower()}"
+    if run.status == dg.DagsterRunStatus.SUCCESS:
+        sched.record_success(cursor)
+        return None
+    message = sched.record_failure(cursor, _failure_message(context.instance, run), now)
+    context.log.warning(message)
+    return None
+
+
+def _other_build_in_progress(instance: dg.DagsterInstance) -> dg.DagsterRun | None:
+    records = instance.get_run_records(
+        dg.RunsFilter(job_name=SUMMARIES_JOB_NAME, statuses=_IN_PROGRESS), limit=1
+    )
+    return records[0].dagster_run if records else None
+
+
+def _skip(cursor: sched.BuildCursor, reason: str) -> dg.SensorResult:
+    return dg.SensorResult(skip_reason=reason, cursor=cursor.to_json())
+
+
+@dg.sensor(
+    name=SENSOR_NAME,
+    job=summaries_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=sensor_interval_s(),
+    description=(
+        "Builds the lap summaries of events ingested since their last build (one indexed query per tick), "
+        "one build at a time, retrying failed builds with backoff."
+    ),
+)
+def summaries_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
+    now = _clock()
+    cursor = sched.BuildCursor.from_json(context.cursor)
+    waiting = _settle_pending(context, cursor, now)
+    if waiting:
+        return _skip(cursor, waiting)
+    other = _other_build_in_progress(context.instance)
+    if other is not None:
+        return _skip(cursor, f"summaries run {other.run_id[:8]} is {other.status.value.lower()}")
+    if now < cursor.retry_after:
+        return _skip(
+            cursor,
+            f"retrying in {cursor.retry_after - now:.0f} s after {cursor.failures} failed build(s): "
+            f"{cursor.last_error}",
+        )
+    sched.expire_parked(cursor, now)
+    with warehouse.get_engine().connect() as conn:
+        backlog = summary_backlog(
+            conn, MODELS_VERSION, limit=sched.BATCH_LIMIT, skip=sched.parked_skip_list(cursor)
+        )
+    due = [e.event_id for e in backlog.events]
+    if not due and not backlog.first_build:
+        return _skip(cursor, "every ingested event's summaries are current")
+    batch = sched.choose_batch(cursor, due)
+    cursor.launched += 1
+    run_key = f"summaries-{int(now)}-{cursor.launched}"
+    ingested_at = {str(e.event_id): e.last_ingested_at.isoformat() for e in backlog.events}
+    cursor.pending = sched.PendingBuild(
+        run_key=run_key,
+        event_ids=batch,
+        requested_at=now,
+        ingested_at={str(e): ingested_at[str(e)] for e in batch},
+    )
+    build = SummariesBuildConfig(event_ids=batch, rebuild_staging=backlog.rebuild_staging)
+    scope = f"{len(batch)} event(s)" if batch else "the empty warehouse (first build)"
+    context.log.info(f"launching the summaries build of {scope}")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=run_key,
+                run_config=dg.RunConfig(ops={mre_summaries_dbt.op.name: build}),
+                tags={BUILD_TAG: run_key},
+            )
+        ],
+        cursor=cursor.to_json(),
+    )
+
+
 def summaries_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definitions:
-    """The dbt assets, their checks and their sensor; ``resources`` adds/overrides resources (tests)."""
+    """The dbt assets, their checks, the build job and its sensor; ``resources`` overrides (tests)."""
     return dg.Definitions(
         assets=[mre_summaries_dbt],
-        sensors=[summaries_automation_sensor],
-        resources={"dbt": dbt_resource(), **(resources or {})},
+        jobs=[summaries_job],
+        sensors=[summaries_sensor],
+        resources={"dbt": dbt_resource(), "warehouse": WarehouseResource(), **(resources or {})},
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +19,11 @@ from mre_pipeline.warehouse.engine import POSTGRES_SCHEMES
 
 PROJECT_DIR = settings.PROJECT_ROOT / "dbt_summaries"
 ENV_VARS = ("MRE_DBT_HOST", "MRE_DBT_PORT", "MRE_DBT_USER", "MRE_DBT_PASSWORD", "MRE_DBT_DBNAME")
+# Read by dbt_summaries/macros/summary_batch.sql while executing (never while parsing, so changing them
+# costs no re-parse).
+EVENT_IDS_VAR = "MRE_SUMMARY_EVENT_IDS"
+MODELS_VERSION_VAR = "MRE_SUMMARY_MODELS_VERSION"
+BUILD_VARS = (EVENT_IDS_VAR, MODELS_VERSION_VAR)
 
 
 def _query_value(query: Mapping[str, object], name: str) -> str | None:
@@ -60,14 +65,33 @@ def warehouse_dbt_env(url: str | None = None) -> dict[str, str]:
     return dbt_env_from_url(url)
 
 
+def summary_build_env(event_ids: Iterable[int] = (), models_version: str | None = None) -> dict[str, str]:
+    """The batch of events a build refreshes ("" = all of them) and the models version it records."""
+    return {
+        EVENT_IDS_VAR: ",".join(str(int(e)) for e in sorted(set(event_ids))),
+        MODELS_VERSION_VAR: models_version or "",
+    }
+
+
+def dbt_build_args(event_ids: Iterable[int] = (), rebuild_staging: bool = True) -> list[str]:
+    """``dbt build``; a batch build that needs no new staging views leaves them (and their tests) alone:
+    they are plain renamings, rebuilt only by full builds and the first build of a new models version."""
+    if list(event_ids) and not rebuild_staging:
+        return ["build", "--exclude", "path:models/staging"]
+    return ["build"]
+
+
 @contextmanager
-def dbt_environment(url: str | None = None) -> Iterator[dict[str, str]]:
-    """Set the MRE_DBT_* variables for the duration of a dbt invocation, then restore the old values.
+def dbt_environment(
+    url: str | None = None, build_env: Mapping[str, str] | None = None
+) -> Iterator[dict[str, str]]:
+    """Set the MRE_DBT_* variables (and ``build_env``, see summary_build_env) for the duration of a dbt
+    invocation, then restore the old values.
 
     dagster-dbt passes ``os.environ`` to the dbt subprocess and has no per-call env parameter.
     """
-    env = warehouse_dbt_env(url)
-    saved = {name: os.environ.get(name) for name in (*ENV_VARS, "MRE_DBT_SSLMODE")}
+    env = {**warehouse_dbt_env(url), **summary_build_env(), **(build_env or {})}
+    saved = {name: os.environ.get(name) for name in (*ENV_VARS, "MRE_DBT_SSLMODE", *BUILD_VARS)}
     os.environ.update(env)
     try:
         yield env

@@ -50,6 +50,22 @@ def project_fingerprint(project_dir: Path = PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
+def models_version(project_dir: Path = PROJECT_DIR) -> str:
+    """Fingerprint of what decides the summaries' rows: the models' and macros' SQL and dbt_project.yml.
+
+    Recorded per event in summary_watermark; the sensor rebuilds events an older version built. Tests and
+    descriptions are left out, so changing them rebuilds nothing.
+    """
+    digest = hashlib.sha256()
+    paths = [project_dir / "dbt_project.yml"]
+    for folder in ("models", "macros"):
+        paths.extend(p for p in (project_dir / folder).rglob("*.sql") if p.is_file())
+    for path in sorted(paths):
+        digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def _is_current(fingerprint: str) -> bool:
     try:
         return MANIFEST_PATH.is_file() and FINGERPRINT_PATH.read_text().strip() == fingerprint

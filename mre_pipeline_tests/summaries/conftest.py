@@ -15,8 +15,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mre_pipeline.summaries.dbt_env import PROJECT_DIR, dbt_env_from_url, dbt_executable
-from mre_pipeline.summaries.manifest import ensure_manifest
+from mre_pipeline.summaries.dbt_env import (
+    PROJECT_DIR,
+    dbt_build_args,
+    dbt_env_from_url,
+    dbt_executable,
+    summary_build_env,
+)
+from mre_pipeline.summaries.manifest import ensure_manifest, models_version
 from mre_pipeline.warehouse.scratch import scratch_database
 
 
@@ -33,8 +39,9 @@ def summaries_engine(summaries_db: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def run_dbt(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the dbt CLI against ``url`` with a private target path (safe next to other dbt runs)."""
+def run_dbt(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the dbt CLI against ``url`` with a private target path (safe next to other dbt runs);
+    ``env`` adds variables (the batch of a build: see summary_build_env)."""
     ensure_manifest()
     with tempfile.TemporaryDirectory(prefix="dbt-test-") as work:
         return subprocess.run(
@@ -51,7 +58,13 @@ def run_dbt(url: str, *args: str) -> subprocess.CompletedProcess[str]:
                 work,
             ],
             cwd=PROJECT_DIR,
-            env={**os.environ, **dbt_env_from_url(url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+            env={
+                **os.environ,
+                **dbt_env_from_url(url),
+                **summary_build_env(),
+                **(env or {}),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            },
             capture_output=True,
             text=True,
             timeout=600,
@@ -59,8 +72,21 @@ def run_dbt(url: str, *args: str) -> subprocess.CompletedProcess[str]:
         )
 
 
-def dbt_build_ok(url: str) -> str:
-    completed = run_dbt(url, "build")
+def dbt_build_ok(url: str, *args: str) -> str:
+    """A full build (every event from scratch), which must pass."""
+    completed = run_dbt(url, "build", *args)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-6000:]
+    return output
+
+
+def dbt_batch_build_ok(url: str, event_ids: list[int], rebuild_staging: bool = False) -> str:
+    """The build the summaries sensor launches for ``event_ids``, which must pass."""
+    completed = run_dbt(
+        url,
+        *dbt_build_args(event_ids, rebuild_staging),
+        env=summary_build_env(event_ids, models_version()),
+    )
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-6000:]
     return output

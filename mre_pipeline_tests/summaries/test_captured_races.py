@@ -132,4 +132,4 @@ def test_analyst_role_can_read_every_summary(captured: sa.Engine) -> None:
         WHERE n.nspname = 'mre_summaries' AND c.relkind IN ('r', 'v')
         """,
     )
-    assert len(grants) == 11 and all(g["can_read"] for g in grants), grants
+    assert len(grants) == 14 and all(g["can_read"] for g in grants), grants

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from mre_pipeline.summaries import manifest
-from mre_pipeline.summaries.dbt_env import ENV_VARS, dbt_env_from_url, dbt_environment, dbt_executable
+from mre_pipeline.summaries.dbt_env import (
+    ENV_VARS,
+    dbt_build_args,
+    dbt_env_from_url,
+    dbt_environment,
+    dbt_executable,
+    summary_build_env,
+)
+from mre_pipeline.summaries.run_results import failure_summary
 
 
 def test_unix_socket_url() -> None:
@@ -67,3 +77,66 @@ def test_parallel_reparse_leaves_one_valid_manifest() -> None:
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     assert json.loads(manifest.MANIFEST_PATH.read_text())["metadata"]["project_name"] == "mre_summaries"
     assert not list(manifest.TARGET_DIR.glob("parse-*"))
+
+
+def test_build_env_and_args_for_a_batch() -> None:
+    assert summary_build_env([34, 12, 12], "abc") == {
+        "MRE_SUMMARY_EVENT_IDS": "12,34",
+        "MRE_SUMMARY_MODELS_VERSION": "abc",
+    }
+    assert summary_build_env() == {"MRE_SUMMARY_EVENT_IDS": "", "MRE_SUMMARY_MODELS_VERSION": ""}
+    assert dbt_build_args([12], rebuild_staging=False) == ["build", "--exclude", "path:models/staging"]
+    assert dbt_build_args([12], rebuild_staging=True) == ["build"]
+    assert dbt_build_args([], rebuild_staging=False) == ["build"]  # a full build rebuilds everything
+
+
+def test_batch_variables_are_set_for_the_invocation_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MRE_SUMMARY_EVENT_IDS", raising=False)
+    with dbt_environment("postgresql+psycopg2://u:p@h/db", summary_build_env([5], "v1")):
+        assert (os.environ["MRE_SUMMARY_EVENT_IDS"], os.environ["MRE_SUMMARY_MODELS_VERSION"]) == ("5", "v1")
+    assert "MRE_SUMMARY_EVENT_IDS" not in os.environ
+
+
+def test_models_version_follows_the_models_sql_not_their_docs(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(manifest.PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    before = manifest.models_version(project)
+    (project / "models" / "marts" / "_marts.yml").write_text(
+        (project / "models" / "marts" / "_marts.yml")
+        .read_text()
+        .replace("One row per", "Exactly one row per")
+    )
+    (project / "tests" / "assert_non_starters_have_null_stats.sql").write_text("select 1 where false")
+    assert manifest.models_version(project) == before
+    model = project / "models" / "marts" / "driver_event_summary.sql"
+    model.write_text(model.read_text() + "\n-- changed\n")
+    assert manifest.models_version(project) != before
+
+
+def test_failure_summary_names_the_failing_nodes() -> None:
+    results = {
+        "results": [
+            {"unique_id": "model.mre_summaries.driver_race_summary", "status": "success"},
+            {
+                "unique_id": "test.mre_summaries.assert_rollups_match_race_summary",
+                "status": "fail",
+                "failures": 2,
+            },
+            {
+                "unique_id": "test.mre_summaries.unique_lap_progression_race_result_id.a1b2c3",
+                "status": "fail",
+                "failures": 5,
+            },
+            {
+                "unique_id": "model.mre_summaries.lap_progression",
+                "status": "error",
+                "message": 'Database Error in model lap_progression\n  relation "x" does not exist',
+            },
+        ]
+    }
+    assert failure_summary(results) == (
+        "dbt build failed: test assert_rollups_match_race_summary failed (2 rows); "
+        "test unique_lap_progression_race_result_id failed (5 rows); "
+        "model lap_progression: Database Error in model lap_progression"
+    )
+    assert failure_summary(None).startswith("dbt build failed before it ran any model")

@@ -1,5 +1,7 @@
 -- One row per driver per event. Consistency is the lap-weighted mean of the driver's per-race
 -- consistency (a relative figure, so it stays meaningful across classes with different lap times).
+-- Maintained per event, from driver_race_summary's rows of the same events.
+{{ config(indexes=[{'columns': ['event_id', 'driver_id'], 'unique': True}]) }}
 
 select
     event_id,
@@ -23,6 +25,7 @@ select
     min(finish_position) as best_finish_position,
     string_agg(distinct class_name, ', ' order by class_name) as classes
 from {{ ref('driver_race_summary') }}
+where {{ summary_event_filter('event_id') }}
 group by
     event_id, source_event_id, event_name, event_start_date, track_id, track_slug,
     driver_id, source_driver_id, driver_name

@@ -1,8 +1,27 @@
 -- One row per driver per race: dbt's own statistics over ALL timed laps (lap 1 included), next to
 -- LiveRC's published figures. Non-starters keep their row with laps = 0 and NULL lap statistics.
 -- Own consistency uses LiveRC's formula, 100 * (1 - population stddev / mean), so the two compare.
+-- Maintained per event: a build with a batch reads and replaces only the batch's events.
+-- depends_on: {{ ref('summary_batch_history_keys') }}
+{{ config(
+    indexes=[
+        {'columns': ['race_result_id'], 'unique': True},
+        {'columns': ['event_id']},
+        {'columns': ['driver_id', 'track_id', 'race_year']},
+        {'columns': ['source_race_id', 'source_driver_id']},
+    ],
+) }}
 
-with laps as (
+with results_in_scope as (
+
+    select rr.*
+    from {{ ref('stg_race_results') }} as rr
+    join {{ ref('stg_races') }} as ra on ra.race_id = rr.race_id
+    where {{ summary_event_filter('ra.event_id') }}
+
+),
+
+laps as (
 
     select
         race_result_id,
@@ -13,7 +32,10 @@ with laps as (
         row_number() over (partition by race_result_id order by lap_time_s, lap_number) as speed_rank,
         sum(lap_time_s) over three_laps as three_lap_sum,
         count(*) over three_laps as three_lap_count
-    from {{ ref('stg_laps') }}
+    from {{ ref('stg_laps') }} as l
+    {%- if summary_event_ids() is not none %}
+    where l.race_result_id in (select race_result_id from results_in_scope)
+    {%- endif %}
     window three_laps as (
         partition by race_result_id order by lap_number rows between current row and 2 following
     )
@@ -64,7 +86,7 @@ results as (
         round(ls.last_third_avg_s - ls.first_third_avg_s, 3) as drop_off_s,
         round(100 * (ls.last_third_avg_s - ls.first_third_avg_s) / nullif(ls.first_third_avg_s, 0), 3)
             as drop_off_pct
-    from {{ ref('stg_race_results') }} as rr
+    from results_in_scope as rr
     left join lap_stats as ls on ls.race_result_id = rr.race_result_id
 
 ),

@@ -1,13 +1,28 @@
 -- One row per timed lap, for lap-time and position-over-time graphs and driver overlays.
 -- Leader at lap N = the driver in position 1 after lap N (if LiveRC shows several, the earliest to
 -- complete lap N; if none, the earliest to complete it at all). The leader's own gap is 0 by definition.
+-- Maintained per event, like driver_race_summary (whose rows of the same events it reads).
+{{ config(
+    indexes=[
+        {'columns': ['race_result_id', 'lap_number'], 'unique': True},
+        {'columns': ['event_id']},
+        {'columns': ['race_id', 'lap_number']},
+    ],
+) }}
 
 with laps as (
 
     select
         l.race_result_id,
         s.race_id,
+        s.source_race_id,
+        s.event_id,
+        s.track_slug,
         s.driver_id,
+        s.source_driver_id,
+        s.driver_name,
+        s.class_name,
+        s.session_label,
         l.lap_number,
         l.lap_time_s,
         l.position,
@@ -24,6 +39,7 @@ with laps as (
         s.best_lap_s
     from {{ ref('stg_laps') }} as l
     join {{ ref('driver_race_summary') }} as s on s.race_result_id = l.race_result_id
+    where {{ summary_event_filter('s.event_id') }}
 
 ),
 
@@ -42,14 +58,14 @@ leaders as (
 select
     l.race_result_id,
     l.race_id,
-    s.source_race_id,
-    s.event_id,
-    s.track_slug,
+    l.source_race_id,
+    l.event_id,
+    l.track_slug,
     l.driver_id,
-    s.source_driver_id,
-    s.driver_name,
-    s.class_name,
-    s.session_label,
+    l.source_driver_id,
+    l.driver_name,
+    l.class_name,
+    l.session_label,
     l.lap_number,
     l.lap_time_s,
     l.position,
@@ -66,4 +82,3 @@ select
     l.lap_time_s - l.best_lap_s as delta_to_own_best_s
 from laps as l
 join leaders as ld on ld.race_id = l.race_id and ld.lap_number = l.lap_number
-join {{ ref('driver_race_summary') }} as s on s.race_result_id = l.race_result_id
