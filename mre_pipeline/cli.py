@@ -223,7 +223,7 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_catalogue_refresh(args: argparse.Namespace) -> int:
-    """Launch ``track_catalogue_job`` on the running pipeline (lineage and the ``liverc`` pool hold)."""
+    """Launch ``track_catalogue_job`` on the running pipeline (lineage and the ``timing_sources`` pool hold)."""
     from mre_pipeline.launcher import running_dev
     from mre_pipeline.pipeline_status import TERMINAL_RUN_STATUSES, launch_job, run_status
 

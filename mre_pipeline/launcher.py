@@ -242,6 +242,7 @@ def _run_services(host: str, port: int, ui_url: str, stop: _Stop) -> int:
         f"Dagster storage {libpq_url(urls.dagster, hide_password=True)}, DAGSTER_HOME={env['DAGSTER_HOME']}"
     )
     _free_slots(urls.dagster)
+    _set_pool_limits(urls.dagster)
     watchdog = Watchdog(settings.PROJECT_ROOT, env)
     if urls.embedded_dir is not None:
         watchdog.guard_postgres(urls.embedded_dir)
@@ -286,6 +287,18 @@ def _run_services(host: str, port: int, ui_url: str, stop: _Stop) -> int:
             _print("stopped the embedded Postgres server")
         _print("stopped")
     return exit_code
+
+
+def _set_pool_limits(dagster_url: str) -> None:
+    from mre_pipeline.pipeline_status import set_pool_limits
+
+    try:
+        changed = set_pool_limits(dagster_url)
+    except Exception as exc:  # noqa: BLE001 - the pools then keep dagster.yaml's default of one slot
+        _print(f"could not set Dagster's pool limits: {' '.join(str(exc).split())[:200]}")
+        return
+    for pool, slots in changed.items():
+        _print(f"pool {pool}: {slots} slots")
 
 
 def _free_slots(dagster_url: str) -> None:

@@ -55,7 +55,7 @@ def free_slots_of_finished_runs(dagster_url: str) -> list[str]:
     """Give back pool slots still claimed by runs that have ended; returns those runs' ids.
 
     A run interrupted by a stop is marked failed, but its step can die before releasing its ``dbt`` or
-    ``liverc`` slot, which would block every later run of that pool. Dagster's run monitoring does the same
+    ``timing_sources`` slot, which would block every later run of that pool. Dagster's run monitoring does the same
     after ``free_slots_after_run_end_seconds``; the launcher does it at once when it starts and stops.
     """
     import dagster as dg
@@ -79,3 +79,17 @@ def free_slots_of_finished_runs(dagster_url: str) -> list[str]:
     for run in finished:
         events.free_concurrency_slots_for_run(run.run_id)
     return [run.run_id for run in finished]
+
+
+def set_pool_limits(dagster_url: str) -> dict[str, int]:
+    """The pipeline's pool limits in Dagster's storage (see mre_pipeline/instance/pools.py)."""
+    import sqlalchemy as sa
+    from dagster_postgres import PostgresEventLogStorage
+
+    from mre_pipeline.instance.pools import ensure_pool_limits
+
+    events = PostgresEventLogStorage(sqlalchemy_url(dagster_url), should_autocreate_tables=True)
+    try:
+        return ensure_pool_limits(events)
+    except sa.exc.ProgrammingError:  # storage older than the pool tables: leave dagster.yaml's defaults
+        return {}

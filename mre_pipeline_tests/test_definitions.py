@@ -57,7 +57,7 @@ def test_code_location_contents() -> None:
     schedule = defs.resolve_schedule_def("track_catalogue_daily")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     for key in ("track_catalogue", "track_events", "event_results"):
-        assert graph.get(dg.AssetKey(key)).pools == {"liverc"}
+        assert graph.get(dg.AssetKey(key)).pools == {"timing_sources"}
 
     summaries_graph = summaries_defs.resolve_asset_graph()
     assert SUMMARY in summaries_graph.get_all_asset_keys()

@@ -2,8 +2,8 @@
 for every source (LiveRC, Everlaps).
 
 Each is a thin wrapper: resolve the partition, call ingestion/, report metadata, settle requests. Every step
-that calls a timing source runs in one pool (``liverc``, the name dagster.yaml and the README give it; one
-slot by default), so parallel runs cannot multiply the request rate to any source.
+that calls a timing source runs in the pool ``timing_sources``; the per-host politeness ledger in the
+warehouse keeps every host's interval however many of them run at once.
 """
 
 import dagster as dg
@@ -25,11 +25,9 @@ from mre_pipeline.ingestion.event_ingest import (
 from mre_pipeline.ingestion.keys import split_event_partition_key, split_track_partition_key
 from mre_pipeline.ingestion.reports import StepReport
 from mre_pipeline.ingestion.request_rules import DISCOVER, INGEST
+from mre_pipeline.instance.pools import TIMING_SOURCES_POOL
 from mre_pipeline.warehouse.politeness import PostgresHostPacer
 
-# One pool for every step that calls a timing source. It keeps LiveRC's name: dagster.yaml sets its limit and
-# the README documents it; Everlaps events share its slot.
-LIVERC_POOL = "liverc"
 GROUP = "liverc"
 EVENTS_GROUP = "events"
 
@@ -55,7 +53,7 @@ def _metadata(report: StepReport) -> dict[str, dg.MetadataValue | object]:
 
 @dg.asset(
     group_name=GROUP,
-    pool=LIVERC_POOL,
+    pool=TIMING_SOURCES_POOL,
     kinds={"python", "postgres"},
     description="Every LiveRC track (mre.tracks), upserted by slug; vanished tracks are marked inactive.",
 )
@@ -67,7 +65,7 @@ def track_catalogue(liverc: LiveRCResource, warehouse: WarehouseResource) -> dg.
 
 @dg.asset(
     group_name=GROUP,
-    pool=LIVERC_POOL,
+    pool=TIMING_SOURCES_POOL,
     partitions_def=track_partitions,
     deps=[track_catalogue],
     kinds={"python", "postgres"},
@@ -86,7 +84,7 @@ def track_events(
 
 @dg.asset(
     group_name=EVENTS_GROUP,
-    pool=LIVERC_POOL,
+    pool=TIMING_SOURCES_POOL,
     partitions_def=event_partitions,
     # No parent->child mapping exists between two dynamic partition sets: depend on all of them and
     # keep the track<->event link in the warehouse (design notes §3).

@@ -17,6 +17,9 @@ def pipeline_definitions(resources: dict[str, object] | None = None) -> dg.Defin
     """The LiveRC assets, sensor and schedule; ``resources`` overrides the defaults (tests)."""
     return dg.Definitions(
         assets=[track_catalogue, track_events, event_results],
+        # One process per run: the run worker executes the step itself, no second process to start (and to
+        # orphan if the worker is killed).
+        executor=dg.in_process_executor,
         jobs=[track_catalogue_job],
         schedules=[track_catalogue_schedule],
         sensors=[ingestion_request_sensor, track_catalogue_bootstrap_sensor],

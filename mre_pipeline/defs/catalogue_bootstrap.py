@@ -2,7 +2,7 @@
 
 Every tick is one indexed query on the warehouse (never HTTP): while ``mre.tracks`` has no active LiveRC
 track and no catalogue run is queued or running, it launches ``track_catalogue_job`` (the same job as the
-schedule, so lineage and the ``liverc`` pool hold). A failed attempt (LiveRC down, scraping disabled) is
+schedule, so lineage and the ``timing_sources`` pool hold). A failed attempt (LiveRC down, scraping disabled) is
 retried at most every ``RETRY_AFTER_S``.
 """
 
