@@ -255,7 +255,7 @@ def _run_services(host: str, port: int, ui_url: str, stop: _Stop) -> int:
 
     exit_code = 0
     try:
-        workspace = settings.PROJECT_ROOT / "workspace.yaml"
+        workspace = settings.workspace_file()
         locations = workspace_locations(workspace)
         if locations and not stop.requested:
             _print(f"loading code location(s) {', '.join(loc.name for loc in locations)}")

@@ -41,6 +41,12 @@ def env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def workspace_file() -> Path:
+    """The Dagster workspace ``mre-pipeline dev`` serves (``MRE_WORKSPACE_FILE``, default the top-level
+    ``workspace.yaml``); benchmarks add a location of their own this way."""
+    return Path(os.environ.get("MRE_WORKSPACE_FILE") or PROJECT_ROOT / "workspace.yaml")
+
+
 def state_dir() -> Path:
     """Git-ignored folder for local state (embedded Postgres data, Dagster scratch)."""
     return Path(os.environ.get("MRE_STATE_DIR") or PROJECT_ROOT / ".mre")
