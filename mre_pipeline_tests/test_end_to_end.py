@@ -10,10 +10,8 @@ import json
 import os
 import secrets
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
@@ -26,6 +24,7 @@ from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.captured import captured_site, use_event_page
 from mre_pipeline.warehouse import migrate
 from mre_pipeline_tests.dagster_process import BIN, free_port, running
+from mre_pipeline_tests.faults.service import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -35,16 +34,6 @@ SELECT r.source_race_id, d.source_driver_id, d.name, rr.position, rr.laps_comple
 FROM mre.race_results rr JOIN mre.races r USING (race_id) JOIN mre.drivers d USING (driver_id)
 ORDER BY r.source_race_id, rr.position
 """
-
-
-def wait_until(predicate: Callable[[], Any], timeout_s: float, what: str, interval_s: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
 @pytest.fixture

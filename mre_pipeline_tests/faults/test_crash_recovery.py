@@ -1,10 +1,12 @@
-"""Fault suite, end to end: processes die mid-ingest and every request still ends, with no human action.
+"""Fault suite, end to end: processes die mid-ingest and every request still ends, with no human action, for
+both sources.
 
-Real parts throughout: `mre-pipeline dev` (webserver + daemon) on real Postgres, a generated LiveRC site on
-loopback, the web app played as role `mre_webapp`. A race page answers only after 10 minutes, so the run is
-caught mid-fetch; then its worker process, or the whole service, is killed with SIGKILL (what an OOM kill or
-a reboot does). Dagster's run monitoring must fail the dead run, run retries must start it again, the request
-must follow the retry to `succeeded`, and other events must not be blocked meanwhile.
+Real parts throughout: `mre-pipeline dev` on real Postgres, a generated LiveRC site and generated Everlaps
+events on loopback, the web app played as role `mre_webapp` with its inserts as the README writes them. A page
+answers only after 10 minutes (once), so a run is caught mid-fetch; then its worker process (a LiveRC event),
+or the whole service (an Everlaps event), is killed with SIGKILL, what an OOM kill or a reboot does. Dagster's
+run monitoring must fail the dead run, run retries must start it again, the request must follow the retry to
+`succeeded`, and another event must not be blocked meanwhile.
 """
 
 from __future__ import annotations
@@ -20,43 +22,61 @@ import pytest
 import sqlalchemy as sa
 
 from mre_pipeline import settings
+from mre_pipeline.fake_everlaps import FakeEverlapsServer, FakeEverlapsSite
+from mre_pipeline.fake_everlaps.generator import GeneratedEvent, generate_event
+from mre_pipeline.fake_everlaps.server import Route as EverlapsRoute
+from mre_pipeline.fake_everlaps.server import delayed_fault
 from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.generator import generate_site
 from mre_pipeline.fake_liverc.server import Route
 from mre_pipeline.instance.run_launcher import worker_started
 from mre_pipeline.warehouse.catalogue import upsert_catalogue
 from mre_pipeline.warehouse.event_results import event_row_counts
-from mre_pipeline_tests.faults.service import DevService, as_webapp, wait_until
+from mre_pipeline_tests.faults.service import DevService, WebApp, as_webapp, wait_until
 
 pytestmark = pytest.mark.e2e
 
-SITE = generate_site(21, tracks=4, events_per_track=1, extra_catalogue_tracks=0, big_first_event=False)
-FINAL = ("succeeded", "failed", "rejected")
+SITE = generate_site(21, tracks=2, events_per_track=1, extra_catalogue_tracks=0, big_first_event=False)
+EVERLAPS_EVENT = generate_event(61, classes=1, drivers_per_class=6, semi_series=1)
 RECOVERY_LIMIT_S = 300  # the issue's bound: a final status within 5 minutes of the restart
-
-
-def _event(track_index: int):
-    track = SITE.tracks[track_index]
-    return track, track.events[0]
-
-
-def _stall(site, track, event) -> str:
-    """The event's last race page answers only after 10 minutes, once; the retry gets it at once."""
-    path = SITE.race_path(event.races[-1].race_id)
-    site.fail(track.key, path, Route(200, SITE.page(track.key, path), delay_s=600))
-    return path
+STALL_S = 600
 
 
 @pytest.fixture
-def instance(
-    dagster_storage_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dg.DagsterInstance]:
+def instance(dagster_storage_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.DagsterInstance]:
     """The same Dagster instance the service uses, read from the test (runs, tags, event log)."""
     monkeypatch.setenv("MRE_DAGSTER_DATABASE_URL", dagster_storage_url)
-    monkeypatch.setenv("MRE_DAGSTER_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
-    monkeypatch.setenv("MRE_DAGSTER_COMPUTE_LOGS_DIR", str(tmp_path / "logs"))
     with dg.DagsterInstance.from_config(str(settings.PROJECT_ROOT)) as dagster:
         yield dagster
+
+
+def _stall_liverc_race(site, track, event) -> str:
+    """The event's last race page answers only after 10 minutes, once; the retry gets it at once."""
+    path = SITE.race_path(event.races[-1].race_id)
+    site.fail(track.key, path, Route(200, SITE.page(track.key, path), delay_s=STALL_S))
+    return path
+
+
+def _everlaps_site(event: GeneratedEvent) -> tuple[FakeEverlapsSite, str]:
+    """The event served with its last heat answering only after 10 minutes, once."""
+    site = FakeEverlapsSite()
+    for path, payload in event.payloads.items():
+        site.put(path, payload)
+    stalled = f"/api/res/{event.event_id}/{event.detail.races[-1].locator}"
+    site.fail(stalled, delayed_fault(STALL_S, EverlapsRoute.json(site.payload(stalled))))
+    return site, stalled
+
+
+def _request_everlaps(webapp: WebApp, event_id: int) -> int:
+    """The web app's insert exactly as the README writes it for Everlaps."""
+    with webapp.engine.begin() as conn:
+        return conn.execute(
+            sa.text(
+                "INSERT INTO mre.ingestion_requests (source, request_type, source_event_id) "
+                "VALUES ('everlaps', 'ingest_event', :event) RETURNING request_id"
+            ),
+            {"event": str(event_id)},
+        ).scalar_one()
 
 
 def test_requests_survive_kill_9_of_a_worker_and_of_the_whole_service(
@@ -69,33 +89,36 @@ def test_requests_survive_kill_9_of_a_worker_and_of_the_whole_service(
     with clean_warehouse.begin() as conn:
         upsert_catalogue(conn, "liverc", SITE.catalogue)
     webapp = as_webapp(warehouse_url)
-    site = SITE.fake_site()
-    worker_track, worker_event = _event(0)
-    service_track, service_event = _event(1)
-    other_track, other_event = _event(2)
-    worker_stall = _stall(site, worker_track, worker_event)
-    service_stall = _stall(site, service_track, service_event)
+    liverc_site = SITE.fake_site()
+    (worker_track, other_track) = SITE.tracks
+    worker_event, other_event = worker_track.events[0], other_track.events[0]
+    worker_stall = _stall_liverc_race(liverc_site, worker_track, worker_event)
+    everlaps_site, service_stall = _everlaps_site(EVERLAPS_EVENT)
     timeline: list[tuple[str, float]] = []
 
     def mark(what: str) -> None:
         timeline.append((what, time.monotonic()))
 
-    with FakeLiveRCServer(site) as liverc:
+    with FakeLiveRCServer(liverc_site) as liverc, FakeEverlapsServer(everlaps_site) as everlaps:
         env = {
             "MRE_DATABASE_URL": warehouse_url,
             "MRE_DAGSTER_DATABASE_URL": dagster_storage_url,
             "MRE_STATE_DIR": str(tmp_path / "state"),
             "MRE_REQUEST_SENSOR_INTERVAL_S": "2",
             "MRE_LIVERC_MIN_INTERVAL_S": "0",
-            "MRE_LIVERC_TIMEOUT_S": "900",
             "MRE_LIVERC_RESPONSE_DEADLINE_S": "900",
+            "MRE_LIVERC_TIMEOUT_S": "900",
+            "MRE_EVERLAPS_MIN_INTERVAL_S": "0",
+            "MRE_EVERLAPS_RESPONSE_DEADLINE_S": "900",
+            "MRE_EVERLAPS_TIMEOUT_S": "900",
             **liverc.env(),
+            **everlaps.env(),
         }
         service = DevService(env, tmp_path)
         try:
             service.start()
 
-            # 1. kill -9 of one run's worker process, caught mid-fetch.
+            # 1. kill -9 of one run's worker process (a LiveRC event), caught mid-fetch.
             first = webapp.request(worker_track.key, worker_event.event_id)
             wait_until(
                 lambda: liverc.requests_for(worker_track.key, worker_stall), 180, "the stalled race page"
@@ -103,18 +126,18 @@ def test_requests_survive_kill_9_of_a_worker_and_of_the_whole_service(
             run_id = wait_until(lambda: webapp.row(first).dagster_run_id, 60, "the run id")
             pid, _ = wait_until(lambda: worker_started(instance, run_id), 60, "the worker pid")
             os.kill(pid, signal.SIGKILL)
-            mark("worker killed")
+            mark("LiveRC run's worker killed")
             row = wait_until(lambda: webapp.final(first), RECOVERY_LIMIT_S, "the worker-killed request")
-            mark("worker-killed request final")
+            mark("its request final")
             assert row.status == "succeeded", row.status_detail
             _assert_retried(instance, run_id, row.dagster_run_id)
 
-            # 2. kill -9 of the whole service, caught mid-fetch; then a restart and nothing else.
-            second = webapp.request(service_track.key, service_event.event_id)
-            wait_until(lambda: liverc.requests_for(service_track.key, service_stall), 180, "the stalled page")
+            # 2. kill -9 of the whole service (an Everlaps event), caught mid-fetch; a restart and nothing else.
+            second = _request_everlaps(webapp, EVERLAPS_EVENT.event_id)
+            wait_until(lambda: everlaps.requests_for(service_stall), 180, "the stalled heat")
             dead_run = wait_until(lambda: webapp.row(second).dagster_run_id, 60, "the run id")
             survivors = service.kill_9()
-            mark("service killed")
+            mark("whole service killed")
             assert survivors == [], f"processes survived SIGKILL of the service: {survivors}"
             assert webapp.row(second).status == "running", "the request is stranded until the service is back"
 
@@ -126,17 +149,24 @@ def test_requests_survive_kill_9_of_a_worker_and_of_the_whole_service(
             assert row.status == "succeeded", row.status_detail
             _assert_retried(instance, dead_run, row.dagster_run_id)
             other_row = wait_until(lambda: webapp.final(other), 180, "the other event's request")
+            mark("other event's request final")
             assert other_row.status == "succeeded", "another event's ingestion was blocked by the dead run"
 
             # The data is the complete event, exactly once; a fresh request for it succeeds too.
-            for track, event in ((worker_track, worker_event), (service_track, service_event)):
-                with clean_warehouse.connect() as conn:
-                    counts = event_row_counts(conn, "liverc", event.event_id)
-                assert counts["races"] == len(event.races)
-                assert counts["laps"] == sum(
-                    len(d.laps) for r in event.races for d in SITE.races[(track.key, r.race_id)].drivers
-                )
-            fresh = webapp.request(service_track.key, service_event.event_id, force=True)
+            with clean_warehouse.connect() as conn:
+                liverc_counts = event_row_counts(conn, "liverc", worker_event.event_id)
+                everlaps_counts = event_row_counts(conn, "everlaps", EVERLAPS_EVENT.event_id)
+            assert liverc_counts["races"] == len(worker_event.races)
+            assert liverc_counts["laps"] == sum(
+                len(d.laps)
+                for r in worker_event.races
+                for d in SITE.races[(worker_track.key, r.race_id)].drivers
+            )
+            assert (everlaps_counts["races"], everlaps_counts["results"]) == (
+                len(EVERLAPS_EVENT.results),
+                EVERLAPS_EVENT.driver_results,
+            )
+            fresh = webapp.request(worker_track.key, worker_event.event_id, force=True)
             assert wait_until(lambda: webapp.final(fresh), 180, "the fresh request").status == "succeeded"
         finally:
             service.stop()
