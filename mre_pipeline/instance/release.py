@@ -43,7 +43,7 @@ def release() -> int:
         return code
     with dg.DagsterInstance.get() as instance:
         instance.upgrade(print_fn=lambda _line: None)
-        print(f"Dagster storage current; runs launched by {type(instance.run_launcher).__name__}")
+        print(f"Dagster storage current (the instance in {instance.root_directory})")
         changed = {
             **ensure_pool_limits(instance.event_log_storage),
             **ensure_dbt_pool_limit(instance.event_log_storage),

@@ -8,13 +8,17 @@ The web app is played as role ``mre_webapp`` with plain SQL.
 1. Six ``ingest_event`` requests at three tracks, inserted at once, all succeed; the runs ran on both
    workers; LiveRC saw no two requests to one host closer than ``MRE_LIVERC_MIN_INTERVAL_S`` (0.5 s), while
    requests to different hosts overlapped.
-2. One worker is killed whole (SIGKILL of its process group) while its run waits on a page: run
+2. One run's process dies under a live worker (SIGKILL, as the OOM killer does): the worker reports its
+   task failed, run monitoring fails the run, the retry succeeds.
+3. One worker is killed whole (SIGKILL of its process group) while its run waits on a page: run
    monitoring fails the run, run retries start it again on the other worker, the request follows the retry
    to ``succeeded``; meanwhile another request is served by the other worker.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from collections import defaultdict
@@ -29,6 +33,7 @@ from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.generator import generate_site
 from mre_pipeline.fake_liverc.server import LoggedRequest, Route
 from mre_pipeline.instance.celery_launcher import WORKER_TAG
+from mre_pipeline.instance.run_launcher import worker_started
 from mre_pipeline.warehouse.catalogue import upsert_catalogue
 from mre_pipeline.warehouse.event_results import event_row_counts
 from mre_pipeline.warehouse.scratch import scratch_database
@@ -185,19 +190,61 @@ def test_six_requests_at_three_tracks_succeed_on_both_workers_politely(deploymen
     assert min(cross_host) < MIN_INTERVAL_S, "requests to different hosts were paced as if one host"
 
 
+def _stalled_run(deployment: Deployment, track, event) -> tuple[int, str, str]:
+    """Request ``event`` with its last race page answering only after 10 minutes (once: the retry gets it
+    at once); returns the request id, its run id and the Celery node running it, once it waits on the page."""
+    stall_path = SITE.race_path(event.races[-1].race_id)
+    deployment.liverc.site.fail(
+        track.key, stall_path, Route(200, SITE.page(track.key, stall_path), delay_s=600)
+    )
+    webapp, liverc = deployment.webapp, deployment.liverc
+    request_id = webapp.request(track.key, event.event_id)
+    wait_until(lambda: liverc.requests_for(track.key, stall_path), 180, "the stalled race page")
+    run_id = wait_until(lambda: webapp.row(request_id).dagster_run_id, 60, "the run id")
+    node = wait_until(lambda: deployment.worker_of(run_id), 60, "the run's worker tag")
+    return request_id, run_id, node
+
+
+def _assert_retried(deployment: Deployment, dead_run: str, row) -> dg.DagsterRun:
+    """Run monitoring failed the dead run, Dagster retried it once, and the request followed the retry."""
+    assert row.status == "succeeded", row.status_detail
+    dead = deployment.instance.get_run_by_id(dead_run)
+    assert dead is not None and dead.status == dg.DagsterRunStatus.FAILURE
+    assert dead.tags.get("dagster/will_retry") == "true"
+    assert row.dagster_run_id != dead_run
+    retry = wait_until(
+        lambda: (
+            (r := deployment.instance.get_run_by_id(row.dagster_run_id)) is not None and r.is_finished and r
+        ),
+        120,
+        "the retry run to end",
+    )
+    assert retry.status == dg.DagsterRunStatus.SUCCESS
+    assert retry.tags.get("dagster/parent_run_id") == dead_run
+    return retry
+
+
+def test_a_run_process_killed_under_a_live_worker_is_retried(deployment: Deployment) -> None:
+    track = SITE.tracks[3]
+    request_id, dead_run, node = _stalled_run(deployment, track, track.events[1])
+    pid, _ = wait_until(lambda: worker_started(deployment.instance, dead_run), 60, "the run's process id")
+    os.kill(pid, signal.SIGKILL)  # the run's pool process only; its worker lives on
+    killed_at = time.monotonic()
+    row = wait_until(lambda: deployment.webapp.final(request_id), RECOVERY_LIMIT_S, "the request")
+    _assert_retried(deployment, dead_run, row)
+    assert "Celery task of this run failed" in _run_failure_message(deployment.instance, dead_run)
+    print(
+        f"\nkilled the process (pid {pid}) of run {dead_run[:8]} on {node}; retried as "
+        f"{row.dagster_run_id[:8]} on {deployment.worker_of(row.dagster_run_id)}; request succeeded "
+        f"{time.monotonic() - killed_at:.1f} s after the kill"
+    )
+
+
 def test_killing_a_worker_mid_run_recovers_the_request_on_the_other(deployment: Deployment) -> None:
     stalled_track, bystander_track = SITE.tracks[3], SITE.tracks[0]
     stalled_event = stalled_track.events[0]
-    stall_path = SITE.race_path(stalled_event.races[-1].race_id)
-    # The race page answers only after 10 minutes, once: the run is caught mid-fetch; the retry gets it.
-    deployment.liverc.site.fail(
-        stalled_track.key, stall_path, Route(200, SITE.page(stalled_track.key, stall_path), delay_s=600)
-    )
-    webapp, liverc = deployment.webapp, deployment.liverc
-    stalled = webapp.request(stalled_track.key, stalled_event.event_id)
-    wait_until(lambda: liverc.requests_for(stalled_track.key, stall_path), 180, "the stalled race page")
-    dead_run = wait_until(lambda: webapp.row(stalled).dagster_run_id, 60, "the run id")
-    node = wait_until(lambda: deployment.worker_of(dead_run), 60, "the run's worker tag")
+    webapp = deployment.webapp
+    stalled, dead_run, node = _stalled_run(deployment, stalled_track, stalled_event)
     service = node.split("@", 1)[0]
     deployment.topology.kill_9(service)
     killed_at = time.monotonic()
