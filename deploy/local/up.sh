@@ -16,6 +16,7 @@
 # Logs: $MRE_STATE_DIR/topology/logs/<service>.log. `source $MRE_STATE_DIR/topology/env` gives a shell
 # the same URLs and DAGSTER_HOME (for `dagster ...` and `mre-pipeline ...`). Stop: deploy/local/down.sh.
 # MRE_STATE_DIR defaults to .mre/distributed (apart from `./mre dev`'s .mre).
+# shellcheck disable=SC2031  # MRE_STATE_DIR is changed only inside start()'s subshells, on purpose
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -46,7 +47,14 @@ rm -rf "$TOPOLOGY/pids" "$TOPOLOGY/hosts"
 mkdir -p "$TOPOLOGY/pids" "$TOPOLOGY/logs" "$TOPOLOGY/hosts"
 
 # Any failure from here on stops whatever was started.
-trap 'status=$?; if [ $status -ne 0 ]; then echo "up: failed; stopping what was started (logs in $TOPOLOGY/logs)" >&2; "$ROOT/deploy/local/down.sh" >&2 || true; fi' EXIT
+on_exit() {
+  local status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "up: failed; stopping what was started (logs in $TOPOLOGY/logs)" >&2
+    "$ROOT/deploy/local/down.sh" >&2 || true
+  fi
+}
+trap on_exit EXIT
 
 # start NAME COMMAND...: a service in its own session (so down.sh can stop its whole process group), with
 # SIGINT at its default (a script's background jobs inherit it ignored, and Dagster then ignores TERM too),
@@ -58,11 +66,13 @@ start() {
   cp "$ROOT/deploy/dagster.yaml" "$host/dagster_home/dagster.yaml"
   (
     cd "$host"
+    # shellcheck disable=SC2030  # each service's own DAGSTER_HOME and state folder, in its subshell only
     export DAGSTER_HOME=$host/dagster_home MRE_STATE_DIR=$host/state PATH=$BIN:$PATH
     exec "$BIN/python" -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 signal.signal(signal.SIGHUP, signal.SIG_DFL)
-os.setsid()
+if os.getpgrp() != os.getpid():  # already a group leader under job control: keep that group
+    os.setsid()
 os.execvp(sys.argv[1], sys.argv[1:])' "$@"
   ) >"$TOPOLOGY/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$TOPOLOGY/pids/$name.pid"
