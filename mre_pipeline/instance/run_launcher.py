@@ -9,8 +9,8 @@ retries re-execute it once, and the freed pool slots let the queue move on: Dags
 given the one fact it lacked.
 
 The pid check is valid where the run workers run on the monitoring daemon's host, which is what the default
-launcher does on one machine (``mre-pipeline dev``). Distributed deployments use their launcher's own
-health checks (see deploy/).
+launcher does on one machine (``mre-pipeline dev``). The distributed topology (deploy/) runs its workers
+through Celery; ``celery_launcher.py`` checks those by asking the workers through the broker.
 """
 
 from __future__ import annotations

@@ -2,12 +2,15 @@
 
 Processes stand in for workers on different machines: each has its own engine and takes turns on hosts
 through ``PostgresHostPacer``. For one host, turns never overlap and each starts at least the interval after
-the previous one ended; turns on different hosts proceed side by side.
+the previous one ended; turns on different hosts proceed side by side; a worker killed in the middle of its
+turn (SIGKILL, as when its machine dies) does not keep the host from the others.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import signal
 import time
 
 import sqlalchemy as sa
@@ -36,6 +39,13 @@ def _hold_until_other_host_enters(url: str, entered, other_entered, out) -> None
         entered.set()
         out.put(other_entered.wait(60))  # True only if the other host got its turn meanwhile
     engine.dispose()
+
+
+def _hold_turn_until_killed(url: str, entered) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with PostgresHostPacer(engine).turn("c.example", INTERVAL_S):
+        entered.set()
+        time.sleep(600)  # a request that never ends: the worker dies first
 
 
 def _enter_other_host(url: str, first_entered, entered) -> None:
@@ -81,3 +91,23 @@ def test_other_hosts_are_not_held_back(clean_warehouse: sa.Engine, warehouse_url
     holder.join(60)
     other.join(60)
     assert holder.exitcode == 0 and other.exitcode == 0
+
+
+def test_a_worker_killed_mid_turn_does_not_hold_the_host(
+    clean_warehouse: sa.Engine, warehouse_url: str
+) -> None:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    entered = ctx.Event()
+    doomed = ctx.Process(target=_hold_turn_until_killed, args=(warehouse_url, entered))
+    doomed.start()
+    assert entered.wait(120), "the first worker never got its turn"
+    other = ctx.Process(target=_take_turns, args=(warehouse_url, "c.example", 1, out))
+    other.start()
+    os.kill(doomed.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    doomed.join(30)
+    _, started, _ = out.get(timeout=120)  # Postgres released the dead session's lock
+    other.join(60)
+    assert other.exitcode == 0
+    assert started >= killed_at
