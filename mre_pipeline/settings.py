@@ -67,5 +67,11 @@ def request_batch_size() -> int:
     return env_int("MRE_REQUEST_BATCH_SIZE", 50)
 
 
+def event_refresh_min_interval_s() -> float:
+    """Minimum seconds between two fetches of one event that may still change (requests in between are
+    answered from the warehouse)."""
+    return env_float("MRE_EVENT_REFRESH_MIN_INTERVAL_S", 600.0)
+
+
 def catalogue_cron() -> str:
     return os.environ.get("MRE_CATALOGUE_CRON", "17 4 * * *")
