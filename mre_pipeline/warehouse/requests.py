@@ -313,6 +313,38 @@ def note_refresh_launched(conn: sa.Connection, source: str, source_event_id: int
     )
 
 
+FINAL_REFRESH_REQUESTER = "mre:final-refresh"
+
+
+def request_final_refreshes(conn: sa.Connection, limit: int) -> list[int]:
+    """Queue one ``ingest_event`` request for each event stored while it may still change whose end has
+    passed since (oldest end first, up to ``limit``), once per event and end: the request sensor then
+    fetches it like any other request. Returns the new request ids."""
+    rows = conn.execute(
+        sa.text(
+            """
+            WITH due AS (
+                UPDATE mre.events e SET final_refresh_requested_at = now()
+                FROM (SELECT event_id FROM mre.events
+                      WHERE results_state = 'incomplete' AND complete_after <= now()
+                        AND (final_refresh_requested_at IS NULL OR final_refresh_requested_at < complete_after)
+                      ORDER BY complete_after LIMIT :limit) AS chosen
+                WHERE e.event_id = chosen.event_id
+                RETURNING e.source, e.source_event_id, e.track_id
+            )
+            INSERT INTO mre.ingestion_requests (source, request_type, track_slug, source_event_id, requested_by)
+            SELECT due.source, 'ingest_event', CASE WHEN due.source = 'liverc' THEN t.slug END,
+                   due.source_event_id::text, :by
+            FROM due JOIN mre.tracks t USING (track_id)
+            ORDER BY due.source_event_id
+            RETURNING request_id
+            """
+        ),
+        {"limit": limit, "by": FINAL_REFRESH_REQUESTER},
+    ).all()
+    return [int(r[0]) for r in rows]
+
+
 def _transition(
     conn: sa.Connection,
     request_id: int,

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs.assets import event_results, track_catalogue, track_events
+from mre_pipeline.defs.event_refresh import event_final_refresh_sensor
 from mre_pipeline.defs.request_sensor import ingestion_request_sensor
 from mre_pipeline.defs.resources import WarehouseResource
 from mre_pipeline.fake_everlaps import FakeEverlapsServer
@@ -261,6 +262,49 @@ def test_an_event_stored_while_running_is_fetched_once_more_after_it_ended(
     served = len(server.requests)
     [pipeline.ask(FINISHED.event_id) for _ in range(3)]
     assert pipeline.tick().run_requests == [] and len(server.requests) == served
+
+
+def test_the_optional_final_refresh_fetches_an_event_stored_while_running_once_after_it_ended(
+    pipeline: Pipeline, liverc
+) -> None:
+    server = liverc[0]
+    for event in (FINISHED, RUNNING):
+        request_id = pipeline.ask(event.event_id)
+        pipeline.run(pipeline.tick().run_requests[0])
+        assert pipeline.request(request_id).status == "succeeded"
+    with pipeline.engine.begin() as conn:  # FINISHED as a 2 pm ingestion on its last day left it
+        conn.execute(
+            sa.text(
+                "UPDATE mre.events SET results_state = 'incomplete', last_ingested_at = end_date + time '14:00' "
+                "WHERE source_event_id = :id"
+            ),
+            {"id": FINISHED.event_id},
+        )
+
+    def final_refresh() -> str:
+        context = dg.build_sensor_context(
+            instance=pipeline.instance, resources={"warehouse": WarehouseResource(url=pipeline.warehouse_url)}
+        )
+        return event_final_refresh_sensor(context).skip_message
+
+    served = len(server.requests)
+    assert final_refresh() == "queued 1 final refresh request(s) for the request sensor"
+    assert len(server.requests) == served, "the sensor only queues a request"
+    with pipeline.engine.connect() as conn:
+        [(request_id, track, by)] = conn.execute(
+            sa.text(
+                "SELECT request_id, track_slug, requested_by FROM mre.ingestion_requests "
+                "WHERE status = 'pending' AND source_event_id = :id"
+            ),
+            {"id": str(FINISHED.event_id)},
+        ).all()
+    assert (track, by) == (TRACK.key, "mre:final-refresh")
+    [refresh] = pipeline.tick().run_requests
+    pipeline.run(refresh)
+    assert pipeline.request(request_id).status == "succeeded"
+    assert pipeline.event(FINISHED.event_id).results_state == "complete"
+    # Once per event: nothing more to queue (the running event has not ended).
+    assert final_refresh() == "no event stored while running has ended since"
 
 
 # -- Everlaps: the same rule, from its UTC instants ------------------------------------------------------------

@@ -170,7 +170,9 @@ def test_a_driver_dropped_from_an_event_loses_it_from_their_history(
 
 def renamed(event: SiteEvent) -> SiteEvent:
     """The event as its source republishes it under a corrected name (its rows otherwise unchanged)."""
-    return dataclasses.replace(event, detail=dataclasses.replace(event.detail, name=event.detail.name + " (r)"))
+    return dataclasses.replace(
+        event, detail=dataclasses.replace(event.detail, name=event.detail.name + " (r)")
+    )
 
 
 def set_models_version(engine: sa.Engine, version: str | None) -> None:
