@@ -58,9 +58,12 @@ INSERT INTO mre.drivers (source, source_driver_id, name)
 SELECT 'liverc', 900000000 + d, 'BULK DRIVER ' || d FROM generate_series(1, 5000) d ON CONFLICT DO NOTHING;
 
 INSERT INTO mre.events (source, source_event_id, track_id, name, start_date, end_date, ingest_depth,
-                        last_ingested_at)
+                        last_ingested_at, races_pending, complete_after, results_state, results_state_since,
+                        results_changed_at)
 SELECT 'liverc', 800000000 + e, t.track_id, 'Bulk Event ' || e, date '2020-01-04' + (e % 2200),
-       date '2020-01-04' + (e % 2200), 'laps_full', now() - interval '1 day'
+       date '2020-01-04' + (e % 2200), 'laps_full', now() - interval '1 day', 0,
+       mre.event_complete_after(date '2020-01-04' + (e % 2200), NULL, 0), 'complete', now() - interval '1 day',
+       now() - interval '1 day'
 FROM generate_series(:first, :last) e
 JOIN mre.tracks t ON t.slug = 'bulk-' || (1 + e % 20);
 

@@ -73,5 +73,16 @@ def request_batch_size() -> int:
     return env_int("MRE_REQUEST_BATCH_SIZE", 50)
 
 
+def event_refresh_min_interval_s() -> float:
+    """Minimum seconds between two fetches of one event that may still change (requests in between are
+    answered from the warehouse)."""
+    return env_float("MRE_EVENT_REFRESH_MIN_INTERVAL_S", 600.0)
+
+
+def event_final_refresh() -> bool:
+    """Whether the hourly final refresh of events stored while running starts switched on."""
+    return env_flag("MRE_EVENT_FINAL_REFRESH", False)
+
+
 def catalogue_cron() -> str:
     return os.environ.get("MRE_CATALOGUE_CRON", "17 4 * * *")

@@ -105,6 +105,8 @@ class EventDetail:
     # Exact instants when the source publishes them in UTC (Everlaps); start/end_date are their UTC dates.
     starts_at_utc: datetime | None = None
     ends_at_utc: datetime | None = None
+    # Races the source lists without results yet (not run): a sign that the event is still running.
+    races_pending: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs.assets import event_results, track_catalogue, track_events
 from mre_pipeline.defs.catalogue_bootstrap import track_catalogue_bootstrap_sensor
+from mre_pipeline.defs.event_refresh import event_final_refresh_sensor
 from mre_pipeline.defs.request_sensor import ingestion_request_sensor
 from mre_pipeline.defs.resources import WarehouseResource
 from mre_pipeline.defs.schedules import track_catalogue_job, track_catalogue_schedule
@@ -22,7 +23,7 @@ def pipeline_definitions(resources: dict[str, object] | None = None) -> dg.Defin
         executor=dg.in_process_executor,
         jobs=[track_catalogue_job],
         schedules=[track_catalogue_schedule],
-        sensors=[ingestion_request_sensor, track_catalogue_bootstrap_sensor],
+        sensors=[ingestion_request_sensor, track_catalogue_bootstrap_sensor, event_final_refresh_sensor],
         resources={
             "liverc": LiveRCResource(),
             "everlaps": EverlapsResource(),

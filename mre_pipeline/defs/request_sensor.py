@@ -2,8 +2,10 @@
 
 Per tick: reconcile active requests with Dagster's run records (fill in run ids, follow Dagster's automatic
 retry of a run whose worker died, settle rows whose run ended without settling them), then read one bounded
-batch of pending rows (one indexed query), decide each with :func:`plan_batch`, and return the partitions to
-add and the runs to launch. A tick never calls a timing source, and one bad row never stops the others.
+batch of pending rows (one indexed query), what the warehouse holds of the events they name (one indexed
+query: depth, complete or may still change, last fetch), decide each with :func:`plan_batch`, and return the
+partitions to add and the runs to launch. A tick never calls a timing source, and one bad row never stops
+the others.
 """
 
 from __future__ import annotations
@@ -126,9 +128,9 @@ def _apply(conn: sa.Connection, action) -> dg.RunRequest | None:
             run_id=action.run_id,
         )
         return None
-    queue.mark_queued(
-        conn, action.request_id, accepted.partition_key, f"run requested (run key {action.run_key})"
-    )
+    queue.mark_queued(conn, action.request_id, accepted.partition_key, action.detail)
+    if action.refresh and accepted.event is not None:  # the refresh interval counts from this launch
+        queue.note_refresh_launched(conn, accepted.source, accepted.event.event_id)
     return dg.RunRequest(
         run_key=action.run_key,
         partition_key=accepted.partition_key,
@@ -206,9 +208,13 @@ def process_pending(
     counts = {"pending": len(rows), "rejected": 0, "launched": 0, "attached": 0, "already_done": 0}
     if not rows:
         return [], [], counts
-    ingested = queue.ingested_event_ids(conn, _event_keys(rows))
+    ingested = queue.ingested_events(conn, _event_keys(rows))
     actions = plan_batch(
-        rows, _catalogue_view(conn, rows, catalogue_ready), _live_work(instance, conn), ingested
+        rows,
+        _catalogue_view(conn, rows, catalogue_ready),
+        _live_work(instance, conn),
+        ingested,
+        timedelta(seconds=settings.event_refresh_min_interval_s()),
     )
     run_requests: list[dg.RunRequest] = []
     new_partitions: dict[str, set[str]] = {DISCOVER: set(), "ingest_event": set()}

@@ -263,7 +263,7 @@ def summaries_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
     batch = sched.choose_batch(cursor, due)
     cursor.launched += 1
     run_key = f"summaries-{int(now)}-{cursor.launched}"
-    ingested_at = {str(e.event_id): e.last_ingested_at.isoformat() for e in backlog.events}
+    ingested_at = {str(e.event_id): e.changed_at.isoformat() for e in backlog.events}
     cursor.pending = sched.PendingBuild(
         run_key=run_key,
         event_ids=batch,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import statistics
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -160,6 +160,7 @@ def generate_event(
             results[rid] = expected
             summaries.append(_summary(rid, plan, class_name, race_number=len(summaries) + 1))
     card, detail = _card(rng, event_id, categories, tuple(summaries), with_coordinates)
+    detail = replace(detail, races_pending=len(pending))
     payloads[f"/api/frontend/event/{event_id}"] = card
     payloads[f"/api/res/{event_id}"] = {
         "id": event_id,

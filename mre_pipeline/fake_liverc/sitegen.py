@@ -21,6 +21,7 @@ Lap times are whole milliseconds, so each driver's laps sum exactly to the print
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 from dataclasses import dataclass, field
@@ -536,6 +537,24 @@ class GeneratedSite:
     def fake_site(self, style: str = RAW) -> FakeSite:
         return self.fill(FakeSite(), style)
 
+    def in_two_stages(
+        self, slug: str, event_id: int, day: date, races_first: int | None = None
+    ) -> tuple[GeneratedSite, GeneratedSite]:
+        """The site with one event moved to ``day`` (a still-running event) and served in two stages.
+
+        The first stage's event page lists its first ``races_first`` races in running order (default: every
+        race before the mains) and the rest as not run yet (heat-sheet links, as LiveRC shows a race before
+        its results); the second lists every race. Each stage is a whole site with its ground truth: fill a
+        ``FakeSite`` with the first, later with the second (``fill`` replaces the event page and adds the new
+        race pages), and the event grows between two requests.
+        """
+        final_tracks = copy.deepcopy(self.tracks)
+        track, event = _find_event(final_tracks, slug, event_id)
+        _move_event(event, day)
+        first_tracks = copy.deepcopy(final_tracks)
+        _hold_back(*_find_event(first_tracks, slug, event_id), races_first)
+        return _site(self.seed, first_tracks), _site(self.seed, final_tracks)
+
     def expected(self, slug: str | None, path: str):
         """The record(s) the parser of this page must return."""
         if slug is CATALOGUE:
@@ -575,6 +594,37 @@ class GeneratedSite:
             return render_entry_list(track, event, style)
         race = next(r for r in event.races if r.race_id == object_id)
         return render_race(track, event, race, style)
+
+
+def _find_event(tracks: list[GenTrack], slug: str, event_id: int) -> tuple[GenTrack, GenEvent]:
+    track = next(t for t in tracks if t.key == slug.lower())
+    return track, next(e for e in track.events if e.event_id == event_id)
+
+
+def _move_event(event: GenEvent, day: date) -> None:
+    """Hold the event on ``day`` (same length, same times of day)."""
+    shift = day - event.start
+    event.start, event.end = event.start + shift, event.end + shift
+    for race in event.races:
+        race.completed += shift
+
+
+def _hold_back(track: GenTrack, event: GenEvent, races_first: int | None) -> None:
+    """Keep the first ``races_first`` races (in running order); list the others as not run yet."""
+    ordered = sorted(event.races, key=lambda r: (r.completed, r.race_id))
+    if races_first is None:
+        races_first = sum(1 for r in ordered if r.section != "Main Events")
+    if not 0 < races_first < len(ordered):
+        raise ValueError(
+            f"event {event.event_id} has {len(ordered)} races: keep between 1 and {len(ordered) - 1}"
+        )
+    held = {r.race_id for r in ordered[races_first:]}
+    sheet = event.heat_sheet_ids[-1] if event.heat_sheet_ids else 9_999_999
+    event.unrun = [
+        *event.unrun,
+        *((sheet, r.race_id, _race_label(r, track)) for r in _page_races(event) if r.race_id in held),
+    ]
+    event.races = [r for r in event.races if r.race_id not in held]
 
 
 def generate_site(
@@ -866,6 +916,7 @@ def _site(seed: int, tracks: list[GenTrack]) -> GeneratedSite:
                 drivers=event.drivers,
                 total_race_laps=sum(r.total_laps for r in event.races),
                 race_track=event.race_track,
+                races_pending=len(event.unrun),
             )
             for race in event.races:
                 races[(track.key, race.race_id)] = expected_race(race)

@@ -140,6 +140,8 @@ def ingest_event(
         written = write_event(conn, detail, races, entry_list)
         _check_written_event(conn, written.event_pk)
         race_rows = checks.race_summaries(conn, written.event_pk)
+        if written.results_state == "incomplete":
+            outcome += "; the event may still change, so ask again later for newer results"
         if on_commit is not None:
             on_commit(conn, outcome)
     write_seconds = time.monotonic() - write_started

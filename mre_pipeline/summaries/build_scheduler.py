@@ -29,12 +29,12 @@ class PendingBuild:
     run_key: str
     event_ids: list[int]  # empty: a full build
     requested_at: float
-    ingested_at: dict[str, str] = field(default_factory=dict)  # event id -> last_ingested_at (ISO)
+    ingested_at: dict[str, str] = field(default_factory=dict)  # event id -> results_changed_at (ISO)
 
 
 @dataclass
 class ParkedEvent:
-    ingested_at: str  # ISO timestamp of the last_ingested_at whose build failed
+    ingested_at: str  # ISO timestamp of the results_changed_at whose build failed
     until: float
 
 
@@ -144,7 +144,7 @@ def choose_batch(cursor: BuildCursor, due: list[int], limit: int = BATCH_LIMIT) 
 
 
 def parked_skip_list(cursor: BuildCursor) -> dict[int, datetime]:
-    """Parked events with the last_ingested_at to leave out (the backlog query's ``skip``)."""
+    """Parked events with the results_changed_at to leave out (the backlog query's ``skip``)."""
     skip: dict[int, datetime] = {}
     for event_id, parked in cursor.parked.items():
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from operator import attrgetter
 
 import sqlalchemy as sa
@@ -110,11 +111,20 @@ class EventWriteResult:
     results: TableChange = field(default_factory=TableChange)
     laps: TableChange = field(default_factory=TableChange)
     entries: TableChange = field(default_factory=TableChange)
+    event_changed: bool = False  # the event's own values (name, dates, track, counts) changed
+    results_state: str = "complete"  # 'complete' or 'incomplete' (the event may still change)
+    complete_after: datetime | None = None  # a fetch after this instant gives the final results
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {
             name: getattr(self, name).as_dict() for name in ("races", "drivers", "results", "laps", "entries")
         }
+
+    @property
+    def changed(self) -> bool:
+        """Did this write change anything the event's readers (and its lap summaries) see?"""
+        tables = (self.races, self.drivers, self.results, self.laps, self.entries)
+        return self.event_changed or any(t.inserted or t.updated or t.deleted for t in tables)
 
 
 def lock_event(conn: sa.Connection, source: str, source_event_id: int) -> None:
@@ -133,9 +143,9 @@ def write_event(
 ) -> EventWriteResult:
     """Replace the event's race data with ``races`` (already validated) in the caller's transaction."""
     lock_event(conn, detail.source, detail.event_id)
-    event_pk = _upsert_event(conn, detail, _event_track_id(conn, detail))
+    result = _upsert_event(conn, detail, _event_track_id(conn, detail))
+    event_pk = result.event_pk
     _stage_event_rows(conn, detail, races)
-    result = EventWriteResult(event_pk=event_pk)
     # Order matters: results need their races and drivers, laps need their results.
     result.races = _merge_races(conn, detail.source, event_pk)
     result.drivers = _merge_drivers(conn, detail.source)
@@ -143,6 +153,8 @@ def write_event(
     result.laps = _merge_laps(conn, event_pk)
     if entry_list is not None and entry_list.entries:
         result.entries = _replace_entries(conn, event_pk, entry_list)
+    if result.changed:
+        _stamp_results_changed(conn, event_pk)
     return result
 
 
@@ -155,17 +167,40 @@ def _event_track_id(conn: sa.Connection, detail: EventDetail) -> int:
     return upsert_venue(conn, detail.venue)
 
 
-def _upsert_event(conn: sa.Connection, detail: EventDetail, track_id: int) -> int:
-    """Insert or refresh the event at depth ``laps_full``. An event with a venue follows it (a corrected map
-    link moves the event); an event of a catalogue track never changes track."""
+# The event's own values: a change to any of them changes what readers (and the lap summaries) see.
+_EVENT_VALUES = ", ".join(
+    f"e.{column}"
+    for column in (
+        "track_id", "name", "start_date", "end_date", "entries", "drivers", "race_track", "total_race_laps",
+        "starts_at_utc", "ends_at_utc", "races_pending",
+    )
+)  # fmt: skip
+
+
+def _upsert_event(conn: sa.Connection, detail: EventDetail, track_id: int) -> EventWriteResult:
+    """Insert or refresh the event at depth ``laps_full``, with whether it may still change.
+
+    An event with a venue follows it (a corrected map link moves the event); an event of a catalogue track
+    never changes track. The state is decided by this fetch (``now()``: the transaction starts after every
+    page was fetched): complete when the event was surely over (``mre.event_complete_after``), else
+    incomplete. ``updated_at`` moves only when one of the event's own values changed.
+    """
     row = conn.execute(
         sa.text(
-            """
+            f"""
             INSERT INTO mre.events AS e (source, source_event_id, track_id, name, start_date, end_date,
                                          entries, drivers, race_track, total_race_laps, starts_at_utc,
-                                         ends_at_utc, ingest_depth, last_ingested_at)
-            VALUES (:source, :event_id, :track_id, :name, :start_date, :end_date, :entries, :drivers,
-                    :race_track, :total_race_laps, :starts_at_utc, :ends_at_utc, 'laps_full', now())
+                                         ends_at_utc, ingest_depth, last_ingested_at, races_pending,
+                                         complete_after, results_state, results_state_since,
+                                         results_changed_at)
+            SELECT v.*, CASE WHEN now() >= v.complete_after THEN 'complete' ELSE 'incomplete' END, now(), now()
+            FROM (SELECT :source, CAST(:event_id AS bigint), CAST(:track_id AS bigint), :name,
+                         CAST(:start_date AS date), CAST(:end_date AS date), CAST(:entries AS integer),
+                         CAST(:drivers AS integer), :race_track, CAST(:total_race_laps AS integer),
+                         CAST(:starts_at_utc AS timestamptz), CAST(:ends_at_utc AS timestamptz), 'laps_full',
+                         now(), CAST(:races_pending AS integer),
+                         mre.event_complete_after(CAST(:end_date AS date), CAST(:ends_at_utc AS timestamptz),
+                                                  CAST(:races_pending AS integer)) AS complete_after) AS v
             ON CONFLICT (source, source_event_id) DO UPDATE SET
                 track_id = CASE WHEN :follows_venue THEN excluded.track_id ELSE e.track_id END,
                 name = excluded.name,
@@ -177,10 +212,24 @@ def _upsert_event(conn: sa.Connection, detail: EventDetail, track_id: int) -> in
                 total_race_laps = coalesce(excluded.total_race_laps, e.total_race_laps),
                 starts_at_utc = coalesce(excluded.starts_at_utc, e.starts_at_utc),
                 ends_at_utc = coalesce(excluded.ends_at_utc, e.ends_at_utc),
+                races_pending = excluded.races_pending,
                 ingest_depth = 'laps_full',
                 last_ingested_at = now(),
-                updated_at = now()
-            RETURNING event_id, track_id
+                complete_after = excluded.complete_after,
+                results_state = excluded.results_state,
+                results_state_since = CASE WHEN e.results_state IS NOT DISTINCT FROM excluded.results_state
+                                           THEN e.results_state_since ELSE now() END,
+                results_changed_at = coalesce(e.results_changed_at, now()),
+                updated_at = CASE WHEN e.ingest_depth = 'laps_full' AND ({_EVENT_VALUES}) IS NOT DISTINCT FROM (
+                        CASE WHEN :follows_venue THEN excluded.track_id ELSE e.track_id END, excluded.name,
+                        coalesce(excluded.start_date, e.start_date), coalesce(excluded.end_date, e.end_date),
+                        coalesce(excluded.entries, e.entries), coalesce(excluded.drivers, e.drivers),
+                        coalesce(excluded.race_track, e.race_track),
+                        coalesce(excluded.total_race_laps, e.total_race_laps),
+                        coalesce(excluded.starts_at_utc, e.starts_at_utc),
+                        coalesce(excluded.ends_at_utc, e.ends_at_utc), excluded.races_pending)
+                    THEN e.updated_at ELSE now() END
+            RETURNING event_id, track_id, (updated_at = now()) AS event_changed, results_state, complete_after
             """
         ),
         {
@@ -196,6 +245,7 @@ def _upsert_event(conn: sa.Connection, detail: EventDetail, track_id: int) -> in
             "total_race_laps": detail.total_race_laps,
             "starts_at_utc": detail.starts_at_utc,
             "ends_at_utc": detail.ends_at_utc,
+            "races_pending": detail.races_pending,
             "follows_venue": detail.venue is not None,
         },
     ).one()
@@ -203,7 +253,19 @@ def _upsert_event(conn: sa.Connection, detail: EventDetail, track_id: int) -> in
         raise EventTrackMismatchError(
             f"event {detail.event_id} belongs to another track in the warehouse, not {detail.track_slug!r}"
         )
-    return int(row.event_id)
+    return EventWriteResult(
+        event_pk=int(row.event_id),
+        event_changed=bool(row.event_changed),
+        results_state=row.results_state,
+        complete_after=row.complete_after,
+    )
+
+
+def _stamp_results_changed(conn: sa.Connection, event_pk: int) -> None:
+    """This ingestion changed the event's rows: the lap summaries (and anyone watching) follow."""
+    conn.execute(
+        sa.text("UPDATE mre.events SET results_changed_at = now() WHERE event_id = :pk"), {"pk": event_pk}
+    )
 
 
 # -- staging: every row of the event, COPYed in ----------------------------------------------------------

@@ -256,14 +256,36 @@ def settle_request(conn: sa.Connection, request_id: int, succeeded: bool, detail
     )
 
 
-def ingested_event_ids(conn: sa.Connection, events: list[tuple[str, int]]) -> dict[tuple[str, int], datetime]:
-    """Which (source, event id) pairs are already at depth laps_full, with when they were ingested."""
+@dataclass(frozen=True)
+class StoredEvent:
+    """What the warehouse holds of an event at depth laps_full, as the request planner needs it."""
+
+    last_ingested_at: datetime  # the last successful fetch
+    results_state: str  # 'complete' | 'incomplete' (may still change)
+    complete_after: datetime  # a fetch after this gives the final results
+    refresh_launched_at: datetime | None  # the last fetch the request sensor launched (successful or not)
+    checked_at: datetime  # the database's clock when this was read
+
+    @property
+    def complete(self) -> bool:
+        return self.results_state == "complete"
+
+    @property
+    def last_fetch_started(self) -> datetime:
+        """The later of the last successful fetch and the last launched one."""
+        launched = self.refresh_launched_at
+        return max(self.last_ingested_at, launched) if launched else self.last_ingested_at
+
+
+def ingested_events(conn: sa.Connection, events: list[tuple[str, int]]) -> dict[tuple[str, int], StoredEvent]:
+    """The (source, event id) pairs already at depth laps_full, with their state (one indexed query)."""
     if not events:
         return {}
     rows = conn.execute(
         sa.text(
             """
-            SELECT e.source, e.source_event_id, e.last_ingested_at
+            SELECT e.source, e.source_event_id, e.last_ingested_at, e.results_state, e.complete_after,
+                   e.refresh_launched_at, now() AS checked_at
             FROM mre.events e
             JOIN unnest(CAST(:sources AS text[]), CAST(:ids AS bigint[])) AS q(source, id)
               ON e.source = q.source AND e.source_event_id = q.id
@@ -272,7 +294,55 @@ def ingested_event_ids(conn: sa.Connection, events: list[tuple[str, int]]) -> di
         ),
         {"sources": [s for s, _ in events], "ids": [i for _, i in events]},
     ).all()
-    return {(r[0], int(r[1])): r[2] for r in rows}
+    return {(r[0], int(r[1])): StoredEvent(*r[2:]) for r in rows}
+
+
+def note_refresh_launched(conn: sa.Connection, source: str, source_event_id: int) -> bool:
+    """A fetch of an already-ingested event was launched: the minimum interval between fetches counts from
+    here, whether or not it succeeds."""
+    return bool(
+        conn.execute(
+            sa.text(
+                """
+                UPDATE mre.events SET refresh_launched_at = now()
+                WHERE source = :s AND source_event_id = :id AND ingest_depth = 'laps_full'
+                """
+            ),
+            {"s": source, "id": source_event_id},
+        ).rowcount
+    )
+
+
+FINAL_REFRESH_REQUESTER = "mre:final-refresh"
+
+
+def request_final_refreshes(conn: sa.Connection, limit: int) -> list[int]:
+    """Queue one ``ingest_event`` request for each event stored while it may still change whose end has
+    passed since (oldest end first, up to ``limit``), once per event and end: the request sensor then
+    fetches it like any other request. Returns the new request ids."""
+    rows = conn.execute(
+        sa.text(
+            """
+            WITH due AS (
+                UPDATE mre.events e SET final_refresh_requested_at = now()
+                FROM (SELECT event_id FROM mre.events
+                      WHERE results_state = 'incomplete' AND complete_after <= now()
+                        AND (final_refresh_requested_at IS NULL OR final_refresh_requested_at < complete_after)
+                      ORDER BY complete_after LIMIT :limit) AS chosen
+                WHERE e.event_id = chosen.event_id
+                RETURNING e.source, e.source_event_id, e.track_id
+            )
+            INSERT INTO mre.ingestion_requests (source, request_type, track_slug, source_event_id, requested_by)
+            SELECT due.source, 'ingest_event', CASE WHEN due.source = 'liverc' THEN t.slug END,
+                   due.source_event_id::text, :by
+            FROM due JOIN mre.tracks t USING (track_id)
+            ORDER BY due.source_event_id
+            RETURNING request_id
+            """
+        ),
+        {"limit": limit, "by": FINAL_REFRESH_REQUESTER},
+    ).all()
+    return [int(r[0]) for r in rows]
 
 
 def _transition(

@@ -1,12 +1,18 @@
 """Which events need their lap summaries (re)built: the one query the summaries sensor runs per tick.
 
 The dbt build records, per event, the ``mre.events.last_ingested_at`` it built from in
-``mre_summaries.summary_watermark`` (and the version of the models that built it). An event needs a build
-when it was ingested and has no watermark row, when its ``last_ingested_at`` differs from the one its rows
-were built from (an ingestion committed since: ``now()`` in Postgres is the transaction's start time, so
-"differs" rather than "is later" also catches a slow transaction that committed after a faster one), or
-when an older version of the models built it. Driven by the warehouse, not by Dagster events, so an
-ingestion killed just after its commit still gets its summaries.
+``mre_summaries.summary_watermark`` (``built_from_ingested_at``, and the version of the models that built
+it). An event needs a build when it was ingested and has no watermark row, when an ingestion changed its
+rows after the one its summaries were built from (``results_changed_at`` later than
+``built_from_ingested_at``), or when an older version of the models built it. An ingestion that changed
+nothing (frequent: racers ask again for events that are still running) moves only ``last_ingested_at`` and
+costs no build.
+
+"Later" is safe because the writers of one event are serialised by a transaction-scoped advisory lock taken
+by the write transaction's first statement (``warehouse/event_results.py``): an ingestion that commits
+after a build read the event started its transaction, whose ``now()`` it records, after the one the build
+read. Driven by the warehouse, not by Dagster events, so an ingestion killed just after its commit still
+gets its summaries. The partial index ``events_results_changed_idx`` keeps the query to ingested events.
 """
 
 from __future__ import annotations
@@ -20,27 +26,28 @@ import sqlalchemy as sa
 WATERMARK = "mre_summaries.summary_watermark"
 
 _BACKLOG_SQL = f"""
-SELECT e.event_id, e.last_ingested_at, w.event_id IS NULL AS never_built
+SELECT e.event_id, e.results_changed_at, w.event_id IS NULL AS never_built
 FROM mre.events e
 LEFT JOIN {WATERMARK} w ON w.event_id = e.event_id
-WHERE e.last_ingested_at IS NOT NULL
+WHERE e.results_changed_at IS NOT NULL
   AND (w.event_id IS NULL
-       OR w.built_from_ingested_at IS DISTINCT FROM e.last_ingested_at
+       OR e.results_changed_at > w.built_from_ingested_at
        OR coalesce(w.models_version, :models_version) <> :models_version)
-  AND (e.event_id, e.last_ingested_at) <> ALL (
-      SELECT * FROM unnest(CAST(:skip_ids AS bigint[]), CAST(:skip_ingested_at AS timestamptz[])))
-ORDER BY (w.built_from_ingested_at IS NOT DISTINCT FROM e.last_ingested_at), e.last_ingested_at, e.event_id
+  AND (e.event_id, e.results_changed_at) <> ALL (
+      SELECT * FROM unnest(CAST(:skip_ids AS bigint[]), CAST(:skip_changed_at AS timestamptz[])))
+ORDER BY (w.event_id IS NOT NULL AND e.results_changed_at <= w.built_from_ingested_at), e.results_changed_at,
+         e.event_id
 LIMIT :limit
 """
 
 # Before the first build there is no watermark: every ingested event is due.
 _FIRST_BACKLOG_SQL = """
-SELECT e.event_id, e.last_ingested_at, true AS never_built
+SELECT e.event_id, e.results_changed_at, true AS never_built
 FROM mre.events e
-WHERE e.last_ingested_at IS NOT NULL
-  AND (e.event_id, e.last_ingested_at) <> ALL (
-      SELECT * FROM unnest(CAST(:skip_ids AS bigint[]), CAST(:skip_ingested_at AS timestamptz[])))
-ORDER BY e.last_ingested_at, e.event_id
+WHERE e.results_changed_at IS NOT NULL
+  AND (e.event_id, e.results_changed_at) <> ALL (
+      SELECT * FROM unnest(CAST(:skip_ids AS bigint[]), CAST(:skip_changed_at AS timestamptz[])))
+ORDER BY e.results_changed_at, e.event_id
 LIMIT :limit
 """
 
@@ -56,7 +63,7 @@ SELECT to_regclass('{WATERMARK}') IS NOT NULL AS has_watermark,
 @dataclass(frozen=True)
 class DueEvent:
     event_id: int
-    last_ingested_at: datetime
+    changed_at: datetime  # mre.events.results_changed_at: the change the build is due for
     never_built: bool
 
 
@@ -81,21 +88,21 @@ def summary_backlog(
 ) -> SummaryBacklog:
     """Events whose summaries are missing or stale, up to ``limit``.
 
-    ``skip`` maps event ids to the ``last_ingested_at`` to leave out (events whose build keeps failing);
-    a newer ingestion of such an event makes it due again.
+    ``skip`` maps event ids to the ``results_changed_at`` to leave out (events whose build keeps failing);
+    a newer change of such an event makes it due again.
     """
     skip = dict(skip or {})
     params = {
         "models_version": models_version,
         "limit": limit,
         "skip_ids": list(skip),
-        "skip_ingested_at": list(skip.values()),
+        "skip_changed_at": list(skip.values()),
     }
     state = conn.execute(sa.text(_STATE_SQL)).one()
     sql = _BACKLOG_SQL if state.has_watermark else _FIRST_BACKLOG_SQL
     rows = conn.execute(sa.text(sql), params).all()
     return SummaryBacklog(
-        events=[DueEvent(r.event_id, r.last_ingested_at, r.never_built) for r in rows],
+        events=[DueEvent(r.event_id, r.results_changed_at, r.never_built) for r in rows],
         first_build=not state.has_watermark,
         rebuild_staging=not state.has_staging or state.staging_version != models_version,
     )

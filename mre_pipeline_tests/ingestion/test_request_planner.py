@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from mre_pipeline.ingestion.request_planner import ActiveWork, AlreadyDone, Attach, Launch, Reject, plan_batch
 from mre_pipeline.ingestion.request_rules import CatalogueView
-from mre_pipeline.warehouse.requests import QueueRow
+from mre_pipeline.warehouse.requests import QueueRow, StoredEvent
 
 KNOWN = CatalogueView({"canberraoffroad", "bayrc"})
 
@@ -75,7 +75,7 @@ def test_duplicates_attach_and_ingested_events_finish_at_once() -> None:
     ]
     active = {("ingest_event", "liverc-canberraoffroad-111"): ActiveWork(77, "run-77")}
     when = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
-    actions = plan_batch(rows, KNOWN, active, {("liverc", 486677): when})
+    actions = plan_batch(rows, KNOWN, active, {("liverc", 486677): stored(when, "complete")})
     kinds = {a.request_id: a for a in actions}
     assert isinstance(kinds[1], AlreadyDone)
     assert kinds[1].detail.startswith("event 486677 was already fully ingested (2026-01-02 03:04 UTC)")
@@ -99,3 +99,67 @@ def test_without_a_catalogue_liverc_rows_are_rejected_as_unfetched_not_unknown()
         "the LiveRC track catalogue has not been fetched yet, so track 'canberraoffroad' cannot be checked; "
         "try again later"
     )
+
+
+NOW = datetime(2026, 12, 6, 14, 0, 30, tzinfo=UTC)
+INTERVAL = timedelta(minutes=10)
+
+
+def stored(
+    last_ingested_at: datetime,
+    state: str = "incomplete",
+    launched: datetime | None = None,
+    now: datetime = NOW,
+) -> StoredEvent:
+    return StoredEvent(last_ingested_at, state, datetime(2026, 12, 7, 12, tzinfo=UTC), launched, now)
+
+
+def decide(event: StoredEvent, force: bool = False) -> AlreadyDone | Launch | Attach | Reject:
+    [action] = plan_batch([row(1, force=force)], KNOWN, {}, {("liverc", 486677): event}, INTERVAL)
+    return action
+
+
+def test_an_event_that_may_still_change_is_fetched_again_once_the_interval_has_passed() -> None:
+    action = decide(stored(NOW - timedelta(minutes=10)))
+    assert isinstance(action, Launch) and action.refresh
+    assert (
+        action.detail
+        == "the event may still change, so it is fetched again; run requested (run key request-1)"
+    )
+
+
+def test_within_the_interval_a_request_is_answered_from_the_warehouse() -> None:
+    action = decide(stored(datetime(2026, 12, 6, 13, 52, 40, tzinfo=UTC)))
+    assert isinstance(action, AlreadyDone)
+    assert action.detail == (
+        "event 486677 may still change, and its results were last refreshed at 2026-12-06 13:52 UTC; "
+        "ask again after 14:03 UTC for newer results"
+    )
+
+
+def test_a_failed_refresh_counts_for_the_interval_and_is_told() -> None:
+    refreshed = datetime(2026, 12, 6, 11, 0, tzinfo=UTC)
+    action = decide(stored(refreshed, launched=NOW - timedelta(minutes=4)))
+    assert isinstance(action, AlreadyDone)
+    assert action.detail == (
+        "event 486677 may still change, and its results were last refreshed at 2026-12-06 11:00 UTC; "
+        "the refresh started at 13:56 UTC did not complete; ask again after 14:07 UTC for newer results"
+    )
+    assert isinstance(decide(stored(refreshed, launched=NOW - timedelta(minutes=11))), Launch)
+
+
+def test_force_fetches_at_once_and_a_complete_event_never_without_it() -> None:
+    recent = stored(NOW - timedelta(minutes=1))
+    forced = decide(recent, force=True)
+    assert isinstance(forced, Launch) and forced.refresh
+    assert forced.detail == "run requested (run key request-1)"
+    done = decide(stored(NOW - timedelta(days=300), "complete"))
+    assert isinstance(done, AlreadyDone) and "already fully ingested" in done.detail
+    assert isinstance(decide(stored(NOW - timedelta(days=300), "complete"), force=True), Launch)
+
+
+def test_a_crowd_in_one_batch_costs_one_fetch() -> None:
+    rows = [row(i) for i in range(1, 6)]
+    actions = plan_batch(rows, KNOWN, {}, {("liverc", 486677): stored(NOW - timedelta(hours=1))}, INTERVAL)
+    assert isinstance(actions[0], Launch)
+    assert all(isinstance(a, Attach) and a.to_request_id == 1 for a in actions[1:])

@@ -168,6 +168,13 @@ def test_a_driver_dropped_from_an_event_loses_it_from_their_history(
     assert snapshot(summaries_engine) == incremental
 
 
+def renamed(event: SiteEvent) -> SiteEvent:
+    """The event as its source republishes it under a corrected name (its rows otherwise unchanged)."""
+    return dataclasses.replace(
+        event, detail=dataclasses.replace(event.detail, name=event.detail.name + " (r)")
+    )
+
+
 def set_models_version(engine: sa.Engine, version: str | None) -> None:
     """As after builds by the sensor (a version) or by hand (NULL)."""
     with engine.begin() as conn:
@@ -183,12 +190,14 @@ def test_backlog_is_exactly_the_changed_events(
     set_models_version(summaries_engine, current)
     assert backlog_ids(summaries_engine) == []
     first, third = built_one_by_one[EVENTS[0].detail.event_id], built_one_by_one[EVENTS[2].detail.event_id]
-    write_records(summaries_engine, EVENTS[2])  # re-ingested unchanged: last_ingested_at moves
-    write_records(summaries_engine, EVENTS[0])
+    write_records(summaries_engine, EVENTS[2])  # re-ingested unchanged: only last_ingested_at moves
+    assert backlog_ids(summaries_engine) == [], "an ingestion that changed nothing costs no build"
+    write_records(summaries_engine, renamed(EVENTS[2]))  # re-ingested with a change: results_changed_at moves
+    write_records(summaries_engine, renamed(EVENTS[0]))
     assert backlog_ids(summaries_engine) == [third, first]  # oldest change first
     with summaries_engine.connect() as conn:
-        ingested_third = conn.execute(
-            sa.text("SELECT last_ingested_at FROM mre.events WHERE event_id = :e"), {"e": third}
+        changed_third = conn.execute(
+            sa.text("SELECT results_changed_at FROM mre.events WHERE event_id = :e"), {"e": third}
         ).scalar()
         backlog = summary_backlog(conn, current, limit=1)
         assert [e.event_id for e in backlog.events] == [third]  # bounded
@@ -198,8 +207,8 @@ def test_backlog_is_exactly_the_changed_events(
         another = summary_backlog(conn, "another", limit=200)
         assert [e.event_id for e in another.events][:2] == [third, first]
         assert sorted(e.event_id for e in another.events) == sorted(built_one_by_one.values())
-    # A parked event (its build keeps failing) is left out until it is ingested again.
-    assert backlog_ids(summaries_engine, skip={third: ingested_third}) == [first]
+    # A parked event (its build keeps failing) is left out until its rows change again.
+    assert backlog_ids(summaries_engine, skip={third: changed_third}) == [first]
     dbt_batch_build_ok(summaries_db, [third, first], rebuild_staging=True)
     assert backlog_ids(summaries_engine) == []
     write_records(summaries_engine, EVENTS[2])

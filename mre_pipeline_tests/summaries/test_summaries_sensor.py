@@ -154,8 +154,10 @@ def test_a_build_that_fails_for_real_is_logged_and_retried(
     instance: dg.DagsterInstance, summaries_db: str, summaries_engine: sa.Engine, clock: Clock
 ) -> None:
     sensor = Sensor(instance, summaries_db)
-    with summaries_engine.begin() as conn:  # an event is ingested again
-        conn.exec_driver_sql("UPDATE mre.events SET last_ingested_at = now() WHERE source_event_id = 9001")
+    with summaries_engine.begin() as conn:  # an event is ingested again, with changes
+        conn.exec_driver_sql(
+            "UPDATE mre.events SET last_ingested_at = now(), results_changed_at = now() WHERE source_event_id = 9001"
+        )
     [request] = sensor.tick().run_requests
     unreachable = summaries.summaries_definitions(
         {"warehouse": WarehouseResource(url=summaries_db.replace("mre_summ", "no_such_db"))}

@@ -38,7 +38,7 @@ def test_upgrade_from_empty_then_noop(empty_database_url: str) -> None:
     migrate.upgrade(empty_database_url)
     assert _tables(empty_database_url) == EXPECTED_TABLES
     head = migrate.current_revision(empty_database_url)
-    assert head == "0004"
+    assert head == "0005"
 
     engine = sa.create_engine(empty_database_url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:

@@ -120,6 +120,7 @@ class ResultsTree:
     track: str | None
     club: str | None
     races: tuple[RaceSummary, ...]
+    pending: int = 0  # heats listed without results (not run yet)
 
 
 def parse_tree(tree: Any, event_id: int) -> ResultsTree:
@@ -128,9 +129,12 @@ def parse_tree(tree: Any, event_id: int) -> ResultsTree:
     if published_id is not None and published_id != event_id:
         raise Bad(f"it is the results tree of event {published_id}, not of event {event_id}")
     heats: list[RaceSummary] = []
+    pending = 0
     for index, klass in enumerate(get_list(tree, "races", "the class list"), start=1):
         with context(f"class {index}"):
-            heats.extend(_class_heats(as_object(klass, "the class"), first_number=len(heats) + 1))
+            run, not_run = _class_heats(as_object(klass, "the class"), first_number=len(heats) + 1)
+            heats.extend(run)
+            pending += not_run
     repeated = sorted(path for path, n in Counter(h.locator for h in heats).items() if n > 1)
     if repeated:
         raise Bad(f"heat path {repeated[0]} appears more than once")
@@ -139,16 +143,19 @@ def parse_tree(tree: Any, event_id: int) -> ResultsTree:
         track=get_text(tree, "track", "the venue name", optional=True),
         club=get_text(tree, "club", "the organiser", optional=True),
         races=tuple(heats),
+        pending=pending,
     )
 
 
-def _class_heats(klass: dict[str, Any], first_number: int) -> list[RaceSummary]:
+def _class_heats(klass: dict[str, Any], first_number: int) -> tuple[list[RaceSummary], int]:
+    """The class's heats with results, and how many it lists without (not run yet)."""
     class_id = require_int(klass, "id", "the class id", minimum=1, maximum=MAX_CLASS_ID)
     name = get_text(klass, "name", "the class name")
     suffix = get_text(klass, "suffix", "the class suffix", optional=True)
     class_name = f"{name} {suffix}" if suffix else name
     assert class_name is not None
     heats: list[RaceSummary] = []
+    pending = 0
     for leaf, parent in _leaves(klass, depth=1):
         path = _path(leaf)
         if path.count("/") + 1 != HEAT_DEPTH:
@@ -158,7 +165,8 @@ def _class_heats(klass: dict[str, Any], first_number: int) -> list[RaceSummary]:
             if path.split("/")[0] != str(class_id):
                 raise Bad(f"its path does not start with the class id {class_id}")
             if get_int(leaf, "results", "the result count", minimum=0, optional=True) == 0:
-                continue  # listed but not run yet
+                pending += 1  # listed but not run yet
+                continue
             section = parent or heat_name
             assert heat_name is not None and section is not None
             label = f"{class_name} {section}, {heat_name}" if parent else f"{class_name} {heat_name}"
@@ -172,7 +180,7 @@ def _class_heats(klass: dict[str, Any], first_number: int) -> list[RaceSummary]:
                     locator=path,
                 )
             )
-    return heats
+    return heats, pending
 
 
 def _leaves(node: dict[str, Any], depth: int) -> list[tuple[dict[str, Any], str | None]]:
@@ -228,4 +236,5 @@ def parse_event(
         venue=info.venue,
         starts_at_utc=info.starts_at,
         ends_at_utc=info.ends_at,
+        races_pending=results.pending,
     )

@@ -61,8 +61,10 @@ def _race_results_table(root: HtmlElement) -> HtmlElement | None:
     return None
 
 
-def _races(table: HtmlElement) -> list[RaceSummary]:
+def _races(table: HtmlElement) -> tuple[list[RaceSummary], int]:
+    """The races with results, and how many rows list a race without results (not run yet)."""
     races: list[RaceSummary] = []
+    pending = 0
     section = ""
     for row in _ROWS(table):
         headers = child_cells(row, "th")
@@ -73,7 +75,9 @@ def _races(table: HtmlElement) -> list[RaceSummary]:
         link = first(_LINK(cells[0])) if cells else None
         race_id = query_id(link.get("href"), "view_race_result") if link is not None else None
         if race_id is None:
-            continue  # not yet run (heat-sheet link only): nothing to fetch
+            if link is not None:
+                pending += 1  # not yet run (heat-sheet link only): nothing to fetch yet
+            continue
         number, class_name, session = parse_race_label(link.text_content())
         completed_text = text_of(cells[1]) if len(cells) > 1 else ""
         races.append(
@@ -87,7 +91,7 @@ def _races(table: HtmlElement) -> list[RaceSummary]:
                 completed_text=completed_text or None,
             )
         )
-    return races
+    return races, pending
 
 
 @guarded("event")
@@ -102,7 +106,7 @@ def parse_event(html: str | bytes, track_slug: str, event_id: int, *, url: str |
     date_text = heading(root, "h5")
     start, end = parse_day_range(date_text) if date_text else (None, None)
     table = _race_results_table(root)
-    races = _races(table) if table is not None else []
+    races, pending = _races(table) if table is not None else ([], 0)
     links = _ALL_LINKS(root)
     race_links = sum(query_id(a.get("href"), "view_race_result") is not None for a in links)
     if race_links != len(races):
@@ -128,6 +132,7 @@ def parse_event(html: str | bytes, track_slug: str, event_id: int, *, url: str |
         drivers=optional_int(drivers.group(1)) if drivers else None,
         total_race_laps=optional_int(stats.get("total race laps")),
         race_track=stats.get("race track") or None,
+        races_pending=pending,
     )
     refuse_problems(event_detail_problems(detail))
     return detail
