@@ -118,6 +118,12 @@ def describe(pids: list[int]) -> str:
 
 
 @contextmanager
+def log_tail(log: Path, lines: int = 120) -> str:
+    """The end of a service log, so that a failure seen only in CI shows what the daemon said."""
+    text = log.read_text(errors="replace").splitlines()[-lines:] if log.exists() else []
+    return f"--- last {len(text)} lines of {log} ---\n" + "\n".join(text)
+
+
 def running(
     args: list[str], env: Mapping[str, str], port: int, log: Path, timeout_s: float = 120
 ) -> Iterator[subprocess.Popen]:
@@ -135,6 +141,9 @@ def running(
         )
         try:
             wait_for_http(f"http://127.0.0.1:{port}/server_info", timeout_s, proc, log)
-            yield proc
+            try:
+                yield proc
+            except AssertionError as failure:
+                raise AssertionError(f"{failure}\n{log_tail(log)}") from failure
         finally:
             stop_group(proc)
