@@ -117,13 +117,13 @@ def describe(pids: list[int]) -> str:
     return "\n".join(lines)
 
 
-@contextmanager
 def log_tail(log: Path, lines: int = 120) -> str:
     """The end of a service log, so that a failure seen only in CI shows what the daemon said."""
     text = log.read_text(errors="replace").splitlines()[-lines:] if log.exists() else []
     return f"--- last {len(text)} lines of {log} ---\n" + "\n".join(text)
 
 
+@contextmanager
 def running(
     args: list[str], env: Mapping[str, str], port: int, log: Path, timeout_s: float = 120
 ) -> Iterator[subprocess.Popen]:
