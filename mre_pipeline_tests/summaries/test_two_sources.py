@@ -28,6 +28,7 @@ from mre_pipeline.connectors.records import (
     TrackRecord,
 )
 from mre_pipeline.fake_everlaps.generator import GeneratedEvent, generate_event, race_id
+from mre_pipeline.warehouse import engineer_queries
 from mre_pipeline.warehouse.coaching_queries import CONSISTENCY_BY_YEAR
 from mre_pipeline.warehouse.event_results import write_event
 from mre_pipeline_tests.summaries.conftest import dbt_batch_build_ok, dbt_build_ok, rows
@@ -271,6 +272,28 @@ def test_generated_everlaps_event_race_times_equal_published_totals(warehouse: s
     for r in found:
         if r["last_cumulative_s"] is not None:
             assert r["last_cumulative_s"] == r["race_time_s"]
+
+
+def test_event_chart_raw_laps_equal_lap_progression_for_everlaps(warehouse: sa.Engine) -> None:
+    """The event asset's chart, drawn from the raw tables before dbt runs, counts the lead-in as dbt does."""
+    columns = (
+        "source_driver_id",
+        "lap_number",
+        "cumulative_time_s",
+        "gap_to_leader_s",
+        "delta_to_own_median_s",
+    )
+    races = rows(warehouse, "SELECT race_id FROM mre.races WHERE source = 'everlaps' ORDER BY race_id")
+    assert len(races) == 1 + len(GENERATED.results)
+    for race in races:
+        with warehouse.connect() as conn:
+            raw = engineer_queries.raw_race_laps(conn, race["race_id"])
+        marts = rows(
+            warehouse,
+            f"SELECT {', '.join(columns)} FROM mre_summaries.lap_progression WHERE race_id = :r",
+            r=race["race_id"],
+        )
+        assert sorted(tuple(r[c] for c in columns) for r in raw) == sorted(tuple(r.values()) for r in marts)
 
 
 def test_race_date_is_the_everlaps_event_first_day(warehouse: sa.Engine) -> None:
