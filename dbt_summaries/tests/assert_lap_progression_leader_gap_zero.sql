@@ -1,5 +1,5 @@
 -- The driver in position 1 on a lap is the leader: their gap must be exactly 0. Nobody completes a
--- lap number before its leader does unless LiveRC lists no P1 for that lap.
+-- lap number before its leader does unless the source lists no P1 for that lap.
 {{ config(meta={'dagster': {'ref': {'name': 'lap_progression'}}}) }}
 
 select race_result_id, lap_number, gap_to_leader_s

@@ -240,12 +240,13 @@ def marts_exist(conn: sa.Connection) -> bool:
 
 # One race's laps with lap_progression's figures, from the raw tables (median and leader rules as in dbt:
 # the median is the mean of the middle one or two laps by speed, rounded to 3 dp; the leader after lap N is
-# the driver LiveRC shows in P1, else the earliest to complete lap N).
+# the driver the source shows in P1, else the earliest to complete lap N; cumulative time includes the lead-in
+# the race counts, as in dbt).
 RAW_RACE_LAPS = """
 with laps as (
     select rr.race_result_id, rr.driver_id, d.source_driver_id, d.name as driver_name,
            rr.position as finish_position, l.lap_number, l.lap_time_s, l.position,
-           sum(l.lap_time_s) over (
+           coalesce(rr.lead_in_time_s, 0) + sum(l.lap_time_s) over (
                partition by l.race_result_id order by l.lap_number rows unbounded preceding
            ) as cumulative_time_s,
            count(*) over (partition by l.race_result_id) as n_laps,

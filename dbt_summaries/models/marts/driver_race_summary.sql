@@ -1,6 +1,10 @@
--- One row per driver per race: dbt's own statistics over ALL timed laps (lap 1 included), next to
--- LiveRC's published figures. Non-starters keep their row with laps = 0 and NULL lap statistics.
--- Own consistency uses LiveRC's formula, 100 * (1 - population stddev / mean), so the two compare.
+-- One row per driver per race, for every source: dbt's own statistics over ALL timed laps (lap 1
+-- included), next to the source's published figures. Non-starters keep their row with laps = 0 and NULL
+-- lap statistics. Own consistency uses LiveRC's formula, 100 * (1 - population stddev / mean), for every
+-- source, so own figures compare across sources (published ones only within their source).
+-- total_time_s is the laps alone (lap statistics, means); race_time_s adds the lead-in that the source
+-- counts (Everlaps heats with races.lead_in_counted: the run from the grid to the line), the neutral
+-- total sum(laps) + coalesce(lead_in_time_s, 0) of mre.race_results, and the gaps are taken on it.
 -- Maintained per event: a build with a batch reads and replaces only the batch's events.
 -- depends_on: {{ ref('summary_batch_history_keys') }}
 {{ config(
@@ -72,6 +76,11 @@ results as (
         rr.*,
         coalesce(ls.laps, 0) as laps,
         ls.total_time_s,
+        -- Non-starters: NULL, unless the source counted a lead-in (a published total without a lap).
+        case
+            when ls.laps > 0 or rr.lead_in_time_s is not null
+                then coalesce(ls.total_time_s, 0) + coalesce(rr.lead_in_time_s, 0)
+        end as race_time_s,
         ls.best_lap_s,
         ls.best_lap_number,
         round(ls.mean_lap_s, 3) as mean_lap_s,
@@ -93,8 +102,8 @@ results as (
 
 winners as (
 
-    -- The winner is whoever LiveRC placed first; a race without a P1 row gets NULL gaps.
-    select race_id, laps as winner_laps, total_time_s as winner_total_time_s
+    -- The winner is whoever the source placed first; a race without a P1 row gets NULL gaps.
+    select race_id, laps as winner_laps, race_time_s as winner_race_time_s
     from results
     where finish_position = 1
 
@@ -103,11 +112,14 @@ winners as (
 select
     r.race_result_id,
     r.race_id,
+    ra.source,
     ra.source_race_id,
+    ra.locator,
     ra.event_id,
     e.source_event_id,
     e.event_name,
     e.event_start_date,
+    e.event_starts_at_utc,
     e.track_id,
     t.track_slug,
     t.track_name,
@@ -122,11 +134,16 @@ select
     ra.race_number,
     ra.length_label,
     ra.completed_at,
+    -- The race's own date when the source prints one (LiveRC); Everlaps publishes no time per heat, so its
+    -- races take the event's first day (the UTC date of event_starts_at_utc).
     coalesce(ra.completed_at::date, e.event_start_date) as race_date,
     extract(year from coalesce(ra.completed_at::date, e.event_start_date))::integer as race_year,
     r.laps,
     r.laps > 0 as started,
     r.total_time_s,
+    ra.lead_in_counted,
+    r.lead_in_time_s,
+    r.race_time_s,
     r.best_lap_s,
     r.best_lap_number,
     r.published_fastest_lap_s,
@@ -147,12 +164,13 @@ select
     r.finish_position,
     r.grid_position - r.finish_position as positions_gained,
     w.winner_laps - r.laps as laps_behind_winner,
-    case when r.laps > 0 and r.laps = w.winner_laps then r.total_time_s - w.winner_total_time_s end
+    case when r.laps > 0 and r.laps = w.winner_laps then r.race_time_s - w.winner_race_time_s end
         as gap_to_winner_s,
     r.published_laps,
     r.published_total_time_s,
     r.published_behind_text,
     r.published_avg_lap_s,
+    r.published_avg_top3_s,
     r.published_avg_top5_s,
     r.published_avg_top10_s,
     r.published_avg_top15_s,

@@ -1,5 +1,10 @@
 -- One row per driver, track and year ("am I more consistent here than last year?"). Year comes from
--- the race's completion date (track-local), else the event's start date.
+-- the race's completion date (track-local), else the event's start date (always, for Everlaps).
+-- Keyed by source as well: driver_id and track_id are warehouse ids, each of one source's driver or track
+-- (mre.drivers is unique on source + source_driver_id), so a LiveRC and an Everlaps driver never share a
+-- row, even when their source_driver_id numbers are equal. An Everlaps driver id names one registration,
+-- not a person (README, "Sources"): an Everlaps row covers one event's races, and following a racer
+-- across Everlaps events goes by name.
 -- Maintained per (driver, track, year): a batch recomputes the keys its events feed now or fed before
 -- (macros/summary_batch.sql, history_keys_in_batch), from every event of those keys.
 -- depends_on: {{ ref('summary_batch_history_keys') }}
@@ -11,6 +16,7 @@
 with rollup as (
 
     select
+        source,
         driver_id,
         track_id,
         race_year,
@@ -34,13 +40,14 @@ with rollup as (
     {%- if summary_event_ids() is not none %}
     where (driver_id, track_id, race_year) in ({{ history_keys_in_batch() }})
     {%- endif %}
-    group by driver_id, track_id, race_year
+    group by source, driver_id, track_id, race_year
 
 )
 
 -- Names as they are now (the race rows keep the names of their own build).
 select
     r.driver_id,
+    r.source,
     d.source_driver_id,
     d.driver_name,
     r.track_id,

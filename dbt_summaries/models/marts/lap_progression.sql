@@ -1,5 +1,8 @@
--- One row per timed lap, for lap-time and position-over-time graphs and driver overlays.
--- Leader at lap N = the driver in position 1 after lap N (if LiveRC shows several, the earliest to
+-- One row per timed lap, for lap-time and position-over-time graphs and driver overlays, for every source.
+-- Cumulative time is race time: the laps so far plus the lead-in the source counts in its totals (Everlaps
+-- heats with races.lead_in_counted; NULL, so nothing, for LiveRC), so the last lap's equals
+-- driver_race_summary.race_time_s and gaps compare what the source ranks on.
+-- Leader at lap N = the driver in position 1 after lap N (if the source shows several, the earliest to
 -- complete lap N; if none, the earliest to complete it at all). The leader's own gap is 0 by definition.
 -- Maintained per event, like driver_race_summary (whose rows of the same events it reads).
 {{ config(
@@ -15,6 +18,7 @@ with laps as (
     select
         l.race_result_id,
         s.race_id,
+        s.source,
         s.source_race_id,
         s.event_id,
         s.track_slug,
@@ -26,7 +30,8 @@ with laps as (
         l.lap_number,
         l.lap_time_s,
         l.position,
-        sum(l.lap_time_s) over (
+        s.lead_in_time_s,
+        coalesce(s.lead_in_time_s, 0) + sum(l.lap_time_s) over (
             partition by l.race_result_id order by l.lap_number rows unbounded preceding
         ) as cumulative_time_s,
         avg(l.lap_time_s) over (
@@ -58,6 +63,7 @@ leaders as (
 select
     l.race_result_id,
     l.race_id,
+    l.source,
     l.source_race_id,
     l.event_id,
     l.track_slug,
@@ -69,6 +75,7 @@ select
     l.lap_number,
     l.lap_time_s,
     l.position,
+    l.lead_in_time_s,
     l.cumulative_time_s,
     ld.leader_driver_id,
     ld.leader_cumulative_time_s,

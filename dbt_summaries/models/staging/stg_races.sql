@@ -9,5 +9,7 @@ select
     session_label,
     round_label,
     length_label,
-    completed_at
+    completed_at,
+    locator,
+    lead_in_counted
 from {{ source('mre', 'races') }}

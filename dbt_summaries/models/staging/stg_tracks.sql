@@ -3,5 +3,8 @@ select
     source,
     slug as track_slug,
     name as track_name,
-    is_active
+    is_active,
+    organiser,
+    latitude,
+    longitude
 from {{ source('mre', 'tracks') }}
