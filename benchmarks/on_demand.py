@@ -233,6 +233,13 @@ def throughput(args, warehouse_url: str, dagster_url: str, warehouse: sa.Engine)
     print(
         f"   events/hour {rate:7.1f}   floor (requests x interval) {floor_rate:7.1f}   ratio {rate / floor_rate:.2f}"
     )
+    span = arrivals[-1] - arrivals[0] + 1.0  # the last request's interval counts too
+    print(
+        f"   from the first page request to the last: {span:.1f} s for {made} requests "
+        f"(requests x interval {made * 1.0:.0f} s, ratio {made * 1.0 / span:.2f}); before the first: "
+        f"{arrivals[0] - started:.1f} s (sensor, run start), after the last: "
+        f"{elapsed - (arrivals[-1] - started):.1f} s (write)"
+    )
     print(
         f"   gaps between requests: median {statistics.median(gaps):.2f} s, max {max(gaps):.2f} s; "
         f"LiveRC idle beyond the interval {sum(max(0.0, g - 1.0) for g in gaps):.2f} s in all"

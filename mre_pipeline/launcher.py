@@ -32,6 +32,8 @@ from mre_pipeline.warehouse import migrate, server
 from mre_pipeline.warehouse.engine import libpq_url
 
 BIN = Path(sys.executable).parent
+# Dagster's daemon CLI with a 1 s sensor loop (see mre_pipeline/instance/daemon.py).
+DAEMON_COMMAND = [sys.executable, "-m", "mre_pipeline.instance.daemon"]
 # Dagster's services and code servers stop in 1-5 s on SIGTERM (they treat it as Ctrl-C); whatever is
 # left after this is killed, so a stop takes well under 20 s.
 STOP_GRACE_S = 12
@@ -274,7 +276,7 @@ def _run_services(host: str, port: int, ui_url: str, stop: _Stop) -> int:
                 "dagster-webserver",
                 [str(BIN / "dagster-webserver"), "-w", str(workspace), "-h", host, "-p", str(port)],
             )
-            start("dagster-daemon", [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)])
+            start("dagster-daemon", [*DAEMON_COMMAND, "run", "-w", str(workspace)])
             _print(f"Dagster UI: {ui_url}  (Ctrl-C or SIGTERM stops everything)")
         exit_code = _supervise(children, ui_url, stop)
     finally:

@@ -66,7 +66,13 @@ def dagster_url() -> str | None:
 
 
 def request_sensor_interval_s() -> int:
-    return env_int("MRE_REQUEST_SENSOR_INTERVAL_S", 15)
+    """Seconds between two looks at the request queue (each one indexed query): a racer waits this long at most."""
+    return env_int("MRE_REQUEST_SENSOR_INTERVAL_S", 1)
+
+
+def sensor_loop_s() -> float:
+    """Seconds between two passes of the sensor daemon (mre_pipeline/instance/daemon.py; Dagster's own is 5)."""
+    return env_float("MRE_SENSOR_LOOP_S", 1.0)
 
 
 def request_batch_size() -> int:

@@ -7,7 +7,7 @@
 #   release step     python -m mre_pipeline.instance.release (migrations, Dagster storage, pool limits)
 #   code servers     dagster code-server start, one per code location (mre_pipeline, mre_summaries)
 #   webserver        dagster-webserver on 127.0.0.1:${MRE_UI_PORT:-3000}
-#   daemon           dagster-daemon run (sensors, run queue, run monitoring, run retries)
+#   daemon           dagster-daemon run with a 1 s sensor loop (sensors, run queue, run monitoring, run retries)
 #   run workers      MRE_WORKERS (2) Celery workers, MRE_WORKER_CONCURRENCY (2) runs each
 #
 # Each service is a "host" of its own: its own DAGSTER_HOME (a copy of deploy/dagster.yaml) and
@@ -133,7 +133,7 @@ done
 say "code servers: mre_pipeline on :$MRE_PIPELINE_CODE_SERVER_PORT, mre_summaries on :$MRE_SUMMARIES_CODE_SERVER_PORT"
 
 start webserver dagster-webserver -w "$ROOT/deploy/workspace.yaml" -h 127.0.0.1 -p "$UI_PORT"
-start daemon dagster-daemon run -w "$ROOT/deploy/workspace.yaml"
+start daemon python -m mre_pipeline.instance.daemon run -w "$ROOT/deploy/workspace.yaml"
 
 cat >"$TOPOLOGY/env" <<EOF
 # Written by deploy/local/up.sh: \`source\` it for Dagster's and the pipeline's commands on this topology.

@@ -168,6 +168,7 @@ class Coach:
             phases = q.run_query(
                 conn,
                 LAP_TIME_DROP_OFF,
+                source=SOURCE,
                 source_race_id=race_id,
                 source_driver_id=who["source_driver_id"],
                 after_lap=after_lap,
@@ -201,6 +202,7 @@ class Coach:
             rows = q.run_query(
                 conn,
                 VERSUS_LEADER_OPENING,
+                source=SOURCE,
                 source_race_id=race_id,
                 source_driver_id=who["source_driver_id"],
                 first_seconds=first_seconds,
@@ -225,6 +227,7 @@ class Coach:
             rows = q.run_query(
                 conn,
                 CONSISTENCY_BY_YEAR,
+                source=SOURCE,
                 source_driver_id=who["source_driver_id"],
                 track_slug=slug,
                 year=year,

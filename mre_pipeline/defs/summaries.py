@@ -61,8 +61,8 @@ def _clock() -> float:
 
 
 def sensor_interval_s() -> int:
-    """MRE_SUMMARIES_SENSOR_INTERVAL_S (default 5; Dagster's daemon ticks sensors about every 5 s)."""
-    return max(1, int(os.environ.get("MRE_SUMMARIES_SENSOR_INTERVAL_S", "5")))
+    """MRE_SUMMARIES_SENSOR_INTERVAL_S (default 2; the daemon's sensor loop is MRE_SENSOR_LOOP_S, 1 s)."""
+    return max(1, int(os.environ.get("MRE_SUMMARIES_SENSOR_INTERVAL_S", "2")))
 
 
 class SummariesTranslator(DagsterDbtTranslator):

@@ -22,7 +22,8 @@ select
     (array_agg(lp.gap_to_leader_s order by lp.lap_number desc))[1] as gap_to_leader_at_phase_end_s
 from mre_summaries.lap_progression lp
 join mre_summaries.driver_race_summary s on s.race_result_id = lp.race_result_id
-where s.source_race_id = :source_race_id
+where s.source = :source
+  and s.source_race_id = :source_race_id
   and s.source_driver_id = :source_driver_id
 group by 1
 order by min(lp.lap_number)
@@ -45,9 +46,11 @@ join mre_summaries.lap_progression leader
   on leader.race_id = me.race_id
  and leader.lap_number = me.lap_number
  and leader.driver_id = me.leader_driver_id
-where me.source_race_id = :source_race_id
+where me.source = :source
+  and me.source_race_id = :source_race_id
   and me.driver_id = (select d.driver_id from mre_summaries.driver_race_summary d
-                      where d.source_race_id = :source_race_id and d.source_driver_id = :source_driver_id)
+                      where d.source = :source and d.source_race_id = :source_race_id
+                        and d.source_driver_id = :source_driver_id)
   and me.cumulative_time_s <= :first_seconds
 order by me.lap_number
 """.strip()
@@ -66,7 +69,8 @@ select
     h.mean_drop_off_pct,
     h.classes
 from mre_summaries.driver_track_history h
-where h.source_driver_id = :source_driver_id
+where h.source = :source
+  and h.source_driver_id = :source_driver_id
   and h.track_slug = :track_slug
   and h.race_year between :year - 1 and :year
 order by h.race_year

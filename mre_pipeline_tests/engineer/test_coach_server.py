@@ -136,7 +136,12 @@ def test_fall_off_after_lap_20_is_the_readme_query(
 ) -> None:
     answer = session["answers"]["lap_time_drop_off"].structured_content
     expected = rows(
-        captured_marts, LAP_TIME_DROP_OFF, source_race_id=RACE, source_driver_id=FELIX, after_lap=20
+        captured_marts,
+        LAP_TIME_DROP_OFF,
+        source="liverc",
+        source_race_id=RACE,
+        source_driver_id=FELIX,
+        after_lap=20,
     )
     assert answer["figures"]["phases"] == [_decimal_free(r) for r in expected]
     before, after = expected
@@ -159,7 +164,12 @@ def test_opening_versus_leader_is_the_readme_query(
 ) -> None:
     answer = session["answers"]["versus_leader_opening"].structured_content
     expected = rows(
-        captured_marts, VERSUS_LEADER_OPENING, source_race_id=RACE, source_driver_id=ARI, first_seconds=300
+        captured_marts,
+        VERSUS_LEADER_OPENING,
+        source="liverc",
+        source_race_id=RACE,
+        source_driver_id=ARI,
+        first_seconds=300,
     )
     assert answer["figures"]["laps"] == [_decimal_free(r) for r in expected]
     last = expected[-1]

@@ -111,14 +111,28 @@ def test_lap_progression_rows_and_leader_gap(captured: sa.Engine, truth: dict) -
 
 
 def test_coaching_queries_on_captured_race(captured: sa.Engine) -> None:
-    phases = rows(captured, LAP_TIME_DROP_OFF, source_race_id=6304829, source_driver_id=FELIX, after_lap=20)
+    phases = rows(
+        captured,
+        LAP_TIME_DROP_OFF,
+        source="liverc",
+        source_race_id=6304829,
+        source_driver_id=FELIX,
+        after_lap=20,
+    )
     assert [(p["phase"], p["laps"]) for p in phases] == [("before", 20), ("after", 27)]
     opening = rows(
-        captured, VERSUS_LEADER_OPENING, source_race_id=6304829, source_driver_id=298958, first_seconds=300
+        captured,
+        VERSUS_LEADER_OPENING,
+        source="liverc",
+        source_race_id=6304829,
+        source_driver_id=298958,
+        first_seconds=300,
     )
     assert 6 <= len(opening) <= 8 and all(r["cumulative_time_s"] <= 300 for r in opening)
     assert all(r["leader_name"] for r in opening)
-    years = rows(captured, CONSISTENCY_BY_YEAR, source_driver_id=FELIX, track_slug=SLUG, year=2025)
+    years = rows(
+        captured, CONSISTENCY_BY_YEAR, source="liverc", source_driver_id=FELIX, track_slug=SLUG, year=2025
+    )
     assert [(y["race_year"], y["races"], y["laps"]) for y in years] == [(2025, 1, 47)]
     assert years[0]["consistency_change_pct"] is None  # no earlier year at this track yet
 

@@ -25,7 +25,8 @@ PSQL = shutil.which("psql")
 README = settings.PROJECT_ROOT / "README.md"
 
 # Values the synthetic data holds, set the way the README documents (a text value carries its quotes).
-TEST_VALUES = f"""\\set source_race_id 7001
+TEST_VALUES = f"""\\set source '''liverc'''
+\\set source_race_id 7001
 \\set source_driver_id 101
 \\set after_lap 8
 \\set first_seconds 120

@@ -231,7 +231,9 @@ def test_coaching_queries_are_documented_verbatim() -> None:
 
 
 def test_coaching_drop_off_query(built: sa.Engine) -> None:
-    phases = rows(built, LAP_TIME_DROP_OFF, source_race_id=7001, source_driver_id=101, after_lap=8)
+    phases = rows(
+        built, LAP_TIME_DROP_OFF, source="liverc", source_race_id=7001, source_driver_id=101, after_lap=8
+    )
     assert [(p["phase"], p["laps"]) for p in phases] == [("before", 8), ("after", 4)]
     times = RACE_2024[0][2]
     assert phases[1]["mean_lap_s"] == mean3(times[8:])
@@ -240,7 +242,14 @@ def test_coaching_drop_off_query(built: sa.Engine) -> None:
 
 
 def test_coaching_versus_leader_query(built: sa.Engine) -> None:
-    laps = rows(built, VERSUS_LEADER_OPENING, source_race_id=7001, source_driver_id=102, first_seconds=120)
+    laps = rows(
+        built,
+        VERSUS_LEADER_OPENING,
+        source="liverc",
+        source_race_id=7001,
+        source_driver_id=102,
+        first_seconds=120,
+    )
     assert [lap["lap_number"] for lap in laps] == [1, 2, 3, 4]  # 29 + 30 + 30 + 29 = 118 s
     assert laps[0]["leader_name"] == "BEN CHASER" and laps[0]["lap_delta_s"] == 0
     assert laps[2]["leader_name"] == "ANNA WINNER"
@@ -248,7 +257,9 @@ def test_coaching_versus_leader_query(built: sa.Engine) -> None:
 
 
 def test_coaching_consistency_query(built: sa.Engine) -> None:
-    years = rows(built, CONSISTENCY_BY_YEAR, source_driver_id=101, track_slug=TRACK, year=2025)
+    years = rows(
+        built, CONSISTENCY_BY_YEAR, source="liverc", source_driver_id=101, track_slug=TRACK, year=2025
+    )
     assert [y["race_year"] for y in years] == [2024, 2025]
     assert years[0]["consistency_change_pct"] is None
     assert years[1]["consistency_change_pct"] == years[1]["consistency_pct"] - years[0]["consistency_pct"]

@@ -334,7 +334,8 @@ def test_driver_history_does_not_merge_sources(warehouse: sa.Engine) -> None:
     ]
     with warehouse.connect() as conn:
         coach = conn.execute(
-            sa.text(CONSISTENCY_BY_YEAR), {"source_driver_id": 101, "track_slug": TRACK, "year": 2025}
+            sa.text(CONSISTENCY_BY_YEAR),
+            {"source": "liverc", "source_driver_id": 101, "track_slug": TRACK, "year": 2025},
         ).all()
     assert [(r.race_year, r.races, r.laps) for r in coach] == [(2025, 1, 3)]
 
