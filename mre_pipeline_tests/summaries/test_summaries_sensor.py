@@ -176,7 +176,7 @@ def test_sensor_is_on_by_default_and_targets_the_in_process_summaries_job() -> N
     defs = summaries.summaries_definitions()
     sensor = defs.resolve_sensor_def(summaries.SENSOR_NAME)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    assert sensor.minimum_interval_seconds == 5
+    assert sensor.minimum_interval_seconds == 2
     job = defs.resolve_job_def(summaries.SUMMARIES_JOB_NAME)
     assert job.executor_def is dg.in_process_executor
     assert sensor.job_name == job.name
