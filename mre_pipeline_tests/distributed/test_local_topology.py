@@ -259,20 +259,7 @@ def test_killing_a_worker_mid_run_recovers_the_request_on_the_other(deployment: 
 
     row = wait_until(lambda: webapp.final(stalled), RECOVERY_LIMIT_S, "the killed worker's request")
     recovered_after = time.monotonic() - killed_at
-    assert row.status == "succeeded", row.status_detail
-    dead = deployment.instance.get_run_by_id(dead_run)
-    assert dead is not None and dead.status == dg.DagsterRunStatus.FAILURE
-    assert dead.tags.get("dagster/will_retry") == "true"
-    assert row.dagster_run_id != dead_run
-    retry = wait_until(
-        lambda: (
-            (r := deployment.instance.get_run_by_id(row.dagster_run_id)) is not None and r.is_finished and r
-        ),
-        120,
-        "the retry run to end",
-    )
-    assert retry.status == dg.DagsterRunStatus.SUCCESS
-    assert retry.tags.get("dagster/parent_run_id") == dead_run
+    retry = _assert_retried(deployment, dead_run, row)
     assert retry.tags.get(WORKER_TAG) == survivor
     failure_message = _run_failure_message(deployment.instance, dead_run)
     assert "no longer running on worker " + node in failure_message, failure_message
