@@ -51,7 +51,7 @@ from mre_pipeline.connectors.errors import (
     ScrapingDisabledError,
     SourceHttpError,
 )
-from mre_pipeline.connectors.pacing import HostPacer, LocalHostPacer
+from mre_pipeline.connectors.pacing import HostPacer, LocalHostPacer, RobotsAnswer
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # After these, a POST becomes a GET (as browsers do); 307 and 308 repeat the same request.
@@ -209,22 +209,28 @@ class PoliteHttpClient:
 
     # -- robots.txt ---------------------------------------------------------------------------------
     def _robots_for(self, url: str) -> RobotFileParser | None:
+        """The site's rules: from this client's memory, else from the pacer's ledger (shared by every run
+        in the pipeline), else fetched once and remembered there for ``robots_ttl_s``."""
         parts = urlsplit(url)
         site = f"{parts.scheme}://{parts.netloc}"
         cached = self._robots.get(site)
         if cached is not None and self.clock() - cached[0] < self.config.robots_ttl_s:
             return cached[1]
-        robots_url = site + "/robots.txt"
-        parser: RobotFileParser | None = RobotFileParser(robots_url)
-        body = self._follow(robots_url, allow_statuses=(404, 410, 401, 403), check_robots=False)
-        if body is None:
-            parser = None  # no robots.txt: everything allowed
-        elif isinstance(body, int):  # 401/403: the site forbids crawling
-            parser.disallow_all = True
-        else:
-            parser.parse(body.splitlines())
+        answer = self.pacer.recall_robots(site, self.config.robots_ttl_s)
+        if answer is None:
+            answer = self._fetch_robots(site)
+            self.pacer.remember_robots(site, answer)
+        parser = robots_parser(site, answer)
         self._robots[site] = (self.clock(), parser)
         return parser
+
+    def _fetch_robots(self, site: str) -> RobotsAnswer:
+        body = self._follow(site + "/robots.txt", allow_statuses=(404, 410, 401, 403), check_robots=False)
+        if body is None:
+            return RobotsAnswer(404)  # no robots.txt: everything allowed
+        if isinstance(body, int):
+            return RobotsAnswer(403)  # 401/403: the site forbids crawling
+        return RobotsAnswer(200, body)
 
     def _check_robots(self, url: str) -> None:
         if not self.config.respect_robots:
@@ -444,3 +450,15 @@ class PoliteHttpClient:
             return body.decode(encoding, errors="replace")
         except LookupError:  # a charset name Python does not know
             return body.decode("utf-8", errors="replace")
+
+
+def robots_parser(site: str, answer: RobotsAnswer) -> RobotFileParser | None:
+    """The rules of one robots.txt answer; None when there are none (everything allowed)."""
+    if answer.status == 404:
+        return None
+    parser = RobotFileParser(site + "/robots.txt")
+    if answer.status == 403:
+        parser.disallow_all = True
+    else:
+        parser.parse(answer.body.splitlines())
+    return parser

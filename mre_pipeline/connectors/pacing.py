@@ -13,7 +13,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsAnswer:
+    """What a site's /robots.txt said: HTTP 200 and its text, 404 (no rules) or 403 (no crawling at all)."""
+
+    status: int
+    body: str = ""
 
 
 class HostPacer(Protocol):
@@ -21,6 +30,13 @@ class HostPacer(Protocol):
         """Block until ``host`` may receive our next request; yields the seconds waited. Leaving the block
         records that the response ended now."""
         ...
+
+    def recall_robots(self, site: str, max_age_s: float) -> RobotsAnswer | None:
+        """The site's robots.txt answer if anyone sharing this ledger fetched it less than ``max_age_s`` ago:
+        one fetch serves every run, not one per run."""
+        ...
+
+    def remember_robots(self, site: str, answer: RobotsAnswer) -> None: ...
 
 
 class LocalHostPacer:
@@ -34,6 +50,7 @@ class LocalHostPacer:
         self._guard = threading.Lock()
         self._host_locks: dict[str, threading.Lock] = {}
         self._last_end: dict[str, float] = {}
+        self._robots: dict[str, tuple[float, RobotsAnswer]] = {}
 
     def _lock_for(self, host: str) -> threading.Lock:
         with self._guard:
@@ -50,3 +67,12 @@ class LocalHostPacer:
                 yield waited
             finally:
                 self._last_end[host] = self.clock()
+
+    def recall_robots(self, site: str, max_age_s: float) -> RobotsAnswer | None:
+        fetched = self._robots.get(site)
+        if fetched is None or self.clock() - fetched[0] >= max_age_s:
+            return None
+        return fetched[1]
+
+    def remember_robots(self, site: str, answer: RobotsAnswer) -> None:
+        self._robots[site] = (self.clock(), answer)

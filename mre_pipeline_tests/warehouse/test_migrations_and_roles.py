@@ -12,6 +12,7 @@ from mre_pipeline.warehouse import migrate
 
 EXPECTED_TABLES = {
     "host_politeness",
+    "host_robots",
     "alembic_version",
     "tracks",
     "events",
@@ -38,7 +39,7 @@ def test_upgrade_from_empty_then_noop(empty_database_url: str) -> None:
     migrate.upgrade(empty_database_url)
     assert _tables(empty_database_url) == EXPECTED_TABLES
     head = migrate.current_revision(empty_database_url)
-    assert head == "0005"
+    assert head == "0006"
 
     engine = sa.create_engine(empty_database_url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:

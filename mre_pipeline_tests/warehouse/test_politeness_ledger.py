@@ -13,8 +13,15 @@ import os
 import signal
 import time
 
+import pytest
 import sqlalchemy as sa
 
+from mre_pipeline.connectors.errors import RobotsDisallowedError
+from mre_pipeline.connectors.http import PoliteHttpClient
+from mre_pipeline.connectors.liverc.config import LiveRCConfig
+from mre_pipeline.connectors.liverc.source import LiveRCSource
+from mre_pipeline.fake_liverc import FakeLiveRCServer
+from mre_pipeline.fake_liverc.server import FakeSite
 from mre_pipeline.warehouse.politeness import PostgresHostPacer, host_ledger
 
 INTERVAL_S = 0.2
@@ -111,3 +118,32 @@ def test_a_worker_killed_mid_turn_does_not_hold_the_host(
     other.join(60)
     assert other.exitcode == 0
     assert started >= killed_at
+
+
+def _liverc_run(server, engine: sa.Engine, **settings: object):
+    """A LiveRC source as one run builds it: its own client, the warehouse's ledger."""
+    config = LiveRCConfig(
+        catalogue_url=server.catalogue_url,
+        track_url_template=server.track_url_template,
+        **{"min_interval_s": 0.0, "backoff_base_s": 0.0, **settings},  # type: ignore[arg-type]
+    )
+    return LiveRCSource(config, client=PoliteHttpClient(config, pacer=PostgresHostPacer(engine)))
+
+
+def test_runs_share_one_robots_txt_fetch_and_its_rules(clean_warehouse: sa.Engine) -> None:
+    site = FakeSite()
+    site.put("demo", "/events/", "<html><table id='events'><tbody></tbody></table></html>")
+    site.put("other", "/events/", "<html><table id='events'><tbody></tbody></table></html>")
+    site.disallow("/t/other/events/")
+    with FakeLiveRCServer(site) as server:
+        for _ in range(3):  # three runs, each with a fresh client
+            assert _liverc_run(server, clean_warehouse).fetch_track_events("demo") == []
+        with pytest.raises(RobotsDisallowedError):  # the remembered rules hold for a later run too
+            _liverc_run(server, clean_warehouse).fetch_track_events("other")
+        assert [r.path for r in server.requests] == ["/robots.txt"] + ["/events/"] * 3
+        site.robots_txt = None  # the site drops its robots.txt; a run after the TTL sees that
+        assert _liverc_run(server, clean_warehouse, robots_ttl_s=0.0).fetch_track_events("other") == []
+        assert [r.path for r in server.requests][-2:] == ["/robots.txt", "/events/"]
+    with clean_warehouse.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT status, body FROM mre.host_robots").all()
+    assert [tuple(r) for r in rows] == [(404, "")]

@@ -131,6 +131,6 @@ def test_migration_0004_downgrades_and_upgrades_again(empty_database_url: str) -
         assert not {"organiser", "starts_at_utc", "locator", "lead_in_counted", "lead_in_time_s"} & columns
         command.upgrade(config, "head")
         with engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM mre.alembic_version").scalar() == "0005"
+            assert conn.exec_driver_sql("SELECT version_num FROM mre.alembic_version").scalar() == "0006"
     finally:
         engine.dispose()
