@@ -117,10 +117,41 @@ def describe(pids: list[int]) -> str:
     return "\n".join(lines)
 
 
-def log_tail(log: Path, lines: int = 120) -> str:
-    """The end of a service log, so that a failure seen only in CI shows what the daemon said."""
-    text = log.read_text(errors="replace").splitlines()[-lines:] if log.exists() else []
-    return f"--- last {len(text)} lines of {log} ---\n" + "\n".join(text)
+# Lines that say "all is well" once a second or once per dbt node: left out of a failure's log excerpt,
+# so that the excerpt reaches back to the run failures and sensor warnings that explain it.
+_ROUTINE_LINES = (
+    "Checking for new runs for sensor",
+    "Checking run ",
+    "STEP_OUTPUT",
+    "ASSET_MATERIALIZATION",
+    "ASSET_CHECK_EVALUATION",
+    "START sql ",
+    "START test ",
+    " PASS ",
+    " OK created ",
+)
+
+
+def log_tail(log: Path, lines: int = 150) -> str:
+    """The end of a service log without routine lines, so that a failure seen only in CI shows what the
+    daemon and the runs said (repeated sensor skip messages are kept once, with their count)."""
+    kept: list[str] = []
+    repeats = 0
+    for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+        if any(marker in line for marker in _ROUTINE_LINES):
+            continue
+        message = line.split(" - ", 3)[-1]
+        if kept and " skipped" in line and kept[-1].split(" - ", 3)[-1] == message:
+            repeats += 1
+            continue
+        if repeats:
+            kept.append(f"    (the line above, {repeats} more time(s))")
+            repeats = 0
+        kept.append(line)
+    if repeats:
+        kept.append(f"    (the line above, {repeats} more time(s))")
+    text = kept[-lines:]
+    return f"--- last {len(text)} lines of {log}, routine lines left out ---\n" + "\n".join(text)
 
 
 @contextmanager

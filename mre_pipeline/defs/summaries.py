@@ -32,7 +32,7 @@ from mre_pipeline.summaries.dbt_env import (
     summary_build_env,
 )
 from mre_pipeline.summaries.manifest import TARGET_DIR, ensure_manifest, models_version
-from mre_pipeline.summaries.run_results import failure_summary
+from mre_pipeline.summaries.run_results import FAILED_NODES_PREFIX, failure_summary
 from mre_pipeline.warehouse.summary_state import summary_backlog
 
 DBT_POOL = "dbt"
@@ -180,7 +180,12 @@ def _run_for(instance: dg.DagsterInstance, run_key: str) -> dg.DagsterRun | None
     return records[0].dagster_run if records else None
 
 
-def _failure_message(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
+class BuildFailure(NamedTuple):
+    message: str
+    of_the_data: bool  # dbt reported failing nodes (tests, models), not a dead process or a stopped service
+
+
+def _build_failure(instance: dg.DagsterInstance, run: dg.DagsterRun) -> BuildFailure:
     """What the build's step said (our Failure names the dbt nodes that failed), else the run's status."""
     for record in instance.get_records_for_run(
         run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=1
@@ -188,10 +193,11 @@ def _failure_message(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
         event = record.event_log_entry.dagster_event
         data = event.step_failure_data if event else None
         if data and data.user_failure_data and data.user_failure_data.description:
-            return data.user_failure_data.description[:300]
+            description = data.user_failure_data.description[:300]
+            return BuildFailure(description, description.startswith(FAILED_NODES_PREFIX))
         if data and data.error:
-            return data.error.message.strip().splitlines()[0].split(": ", 1)[-1][:300]
-    return f"run {run.run_id[:8]} ended {run.status.value.lower()}"
+            return BuildFailure(data.error.message.strip().splitlines()[0].split(": ", 1)[-1][:300], False)
+    return BuildFailure(f"run {run.run_id[:8]} ended {run.status.value.lower()}", False)
 
 
 def _settle_pending(context: dg.SensorEvaluationContext, cursor: sched.BuildCursor, now: float) -> str | None:
@@ -203,7 +209,7 @@ def _settle_pending(context: dg.SensorEvaluationContext, cursor: sched.BuildCurs
     if run is None:
         if now - pending.requested_at < sched.LAUNCH_GRACE_S:
             return "waiting for Dagster to create the requested summaries run"
-        message = sched.record_failure(cursor, "the requested run was never created", now)
+        message = sched.record_failure(cursor, "the requested run was never created", now, of_the_data=False)
         context.log.warning(message)
         return None
     if run.status in _IN_PROGRESS:
@@ -211,7 +217,8 @@ def _settle_pending(context: dg.SensorEvaluationContext, cursor: sched.BuildCurs
     if run.status == dg.DagsterRunStatus.SUCCESS:
         sched.record_success(cursor)
         return None
-    message = sched.record_failure(cursor, _failure_message(context.instance, run), now)
+    failure = _build_failure(context.instance, run)
+    message = sched.record_failure(cursor, failure.message, now, of_the_data=failure.of_the_data)
     context.log.warning(message)
     return None
 
@@ -221,6 +228,17 @@ def _other_build_in_progress(instance: dg.DagsterInstance) -> dg.DagsterRun | No
         dg.RunsFilter(job_name=SUMMARIES_JOB_NAME, statuses=_IN_PROGRESS), limit=1
     )
     return records[0].dagster_run if records else None
+
+
+def _nothing_due(cursor: sched.BuildCursor) -> str:
+    """The skip reason when no event is due; parked events are named, never passed off as current."""
+    if not cursor.parked:
+        return "every ingested event's summaries are current"
+    parked = ", ".join(str(e) for e in sorted(cursor.parked)[:10])
+    return (
+        f"no event is due, but {len(cursor.parked)} event(s) are left out after failed builds "
+        f"(event id {parked}) until they are ingested again or {sched.PARK_SECONDS / 3600:.0f} h pass"
+    )
 
 
 def _skip(cursor: sched.BuildCursor, reason: str) -> dg.SensorResult:
@@ -259,7 +277,7 @@ def summaries_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
         )
     due = [e.event_id for e in backlog.events]
     if not due and not backlog.first_build:
-        return _skip(cursor, "every ingested event's summaries are current")
+        return _skip(cursor, _nothing_due(cursor))
     batch = sched.choose_batch(cursor, due)
     cursor.launched += 1
     run_key = f"summaries-{int(now)}-{cursor.launched}"

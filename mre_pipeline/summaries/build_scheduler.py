@@ -5,7 +5,9 @@ queued or running, nothing new is launched. A failed build is retried with expon
 watermark is still behind, so its events stay due). If the same batch fails twice in a row, it is bisected:
 half of it is built alone, and whichever half fails is split again, until the one event whose build
 fails is found; that event is parked (left out) until it is ingested again or for ``PARK_SECONDS``, so
-one bad event cannot hold back everyone else's summaries.
+one bad event cannot hold back everyone else's summaries. Only a failure that dbt reports for the data (a
+failing test, a model's SQL error) narrows a batch down; a build that never got to the data (its process
+died, the service stopped, dbt could not start) is retried with backoff and never parks an event.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ BATCH_LIMIT = 200  # events per build: a bounded build time even after a long ou
 BACKOFF_BASE_S = 30.0
 BACKOFF_MAX_S = 900.0
 LAUNCH_GRACE_S = 600.0  # a requested run that Dagster never created is given up after this long
-PARK_SECONDS = 6 * 3600.0
+PARK_SECONDS = 3600.0  # a parked event is tried again after an hour
 
 
 @dataclass
@@ -92,20 +94,22 @@ def record_success(cursor: BuildCursor) -> None:
     cursor.last_failed_batch = []
 
 
-def record_failure(cursor: BuildCursor, message: str, now: float) -> str:
-    """The pending build failed: back off, and narrow down a batch that keeps failing.
+def record_failure(cursor: BuildCursor, message: str, now: float, of_the_data: bool = True) -> str:
+    """The pending build failed: back off, and narrow down a batch that keeps failing because of its data.
 
+    ``of_the_data`` is False when the build never got to the data (see the module's docstring).
     Returns a sentence for the sensor's log.
     """
     batch = cursor.pending.event_ids if cursor.pending else []
     ingested_at = cursor.pending.ingested_at if cursor.pending else {}
     bisecting = bool(cursor.suspects)
+    failed_before = bool(batch) and set(cursor.last_failed_batch) == set(batch)  # same events, not any build
     cursor.pending = None
     cursor.failures += 1
     cursor.last_error = message
-    cursor.last_failed_batch = list(batch)
+    cursor.last_failed_batch = list(batch) if of_the_data else []
     what = f"the summaries build of {len(batch)} event(s)" if batch else "the full summaries build"
-    keeps_failing = cursor.failures >= 2 or bisecting
+    keeps_failing = of_the_data and (failed_before or bisecting)
     if len(batch) == 1 and keeps_failing:
         event_id = batch[0]
         cursor.parked[event_id] = ParkedEvent(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 _FAILED = {"error", "fail"}
+FAILED_NODES_PREFIX = "dbt build failed: "  # a summary that names failing nodes starts so
 
 
 def failure_summary(run_results: Mapping[str, Any] | None, limit: int = 3) -> str:
@@ -26,4 +27,4 @@ def failure_summary(run_results: Mapping[str, Any] | None, limit: int = 3) -> st
     if not causes:
         return "dbt build failed (see the run's logs)"
     more = f" and {len(causes) - limit} more" if len(causes) > limit else ""
-    return "dbt build failed: " + "; ".join(causes[:limit]) + more
+    return FAILED_NODES_PREFIX + "; ".join(causes[:limit]) + more

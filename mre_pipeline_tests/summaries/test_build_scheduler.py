@@ -62,6 +62,25 @@ def test_a_batch_that_keeps_failing_is_bisected_down_to_the_bad_event_which_is_p
     assert cursor.parked == {}
 
 
+def test_builds_that_never_reached_the_data_back_off_but_never_park_an_event() -> None:
+    """A stopped service or a dead run worker says nothing about the event: it is retried, not parked."""
+    cursor = sched.BuildCursor()
+    for failures in range(1, 5):
+        assert launch(cursor, [7]) == [7]
+        message = sched.record_failure(cursor, "run 1234abcd ended failure", NOW, of_the_data=False)
+        assert f"{failures} failure(s) in a row" in message
+        assert cursor.retry_after == NOW + sched.backoff_seconds(failures)
+        assert (cursor.parked, cursor.suspects) == ({}, [])
+    # Nor does a failure of another batch: only the same events failing twice for their data park one.
+    launch(cursor, [])
+    sched.record_failure(cursor, "dbt build failed: test x failed (1 rows)", NOW)
+    for attempt in range(2):
+        assert launch(cursor, [7]) == [7]
+        message = sched.record_failure(cursor, "dbt build failed: test x failed (1 rows)", NOW)
+        assert ("event 7 is left out" in message) == (attempt == 1), message
+    assert set(cursor.parked) == {7}
+
+
 def test_cursor_round_trips_and_a_broken_one_starts_afresh() -> None:
     cursor = sched.BuildCursor(failures=2, retry_after=NOW, last_error="x", suspects=[1, 2], launched=7)
     launch(cursor, [1, 2, 3])
