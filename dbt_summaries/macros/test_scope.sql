@@ -3,20 +3,35 @@
     get_where_subquery (dispatched here by dbt_project.yml); singular tests wrap their refs in
     summary_scoped(). Relations without a rule (small tables) are tested whole. -#}
 
-{#- The predicate that keeps a relation's rows belonging to the batch, or none. -#}
-{% macro summary_scope_predicate(relation) %}
+{#- The predicate that keeps a relation's rows belonging to the batch, or none.
+
+    ``stable``: also leave out events an ingestion changed after this build's summary_batch read them (an
+    ingestion may commit while a build runs). Their summary rows may predate the change, so comparing them
+    with the live laps would fail the build for nothing; the change makes them due, and the next build
+    tests them. A full build (no batch) then tests every event it read. Staging views' own tests pass
+    ``stable=false``: they run before summary_batch exists, and a view cannot disagree with itself. -#}
+{% macro summary_scope_predicate(relation, stable=true) %}
     {%- set ids = summary_event_ids() -%}
-    {%- if ids is none or relation is string or relation.identifier is none -%}
+    {%- if relation is string or relation.identifier is none or (ids is none and not stable) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set events = summary_event_filter('event_id') -%}
     {%- set sibling = relation.incorporate(path={'identifier': 'RELATION'}) | string -%}
     {%- set stg_races = sibling.replace('RELATION', 'stg_races') -%}
     {%- set stg_race_results = sibling.replace('RELATION', 'stg_race_results') -%}
+    {%- set clauses = [] -%}
+    {%- if ids is not none %}{% do clauses.append(summary_event_filter('EVENT_COLUMN')) %}{% endif -%}
+    {%- if stable -%}
+        {%- do clauses.append(
+            'EVENT_COLUMN in (select sb.event_id from ' ~ sibling.replace('RELATION', 'summary_batch')
+            ~ ' sb join ' ~ sibling.replace('RELATION', 'stg_events') ~ ' se on se.event_id = sb.event_id'
+            ~ ' where se.results_changed_at is null or se.results_changed_at <= sb.built_from_ingested_at)') -%}
+    {%- endif -%}
+    {%- set on_events = clauses | join(' and ') -%}
+    {%- set events = on_events.replace('EVENT_COLUMN', 'event_id') -%}
     {%- set batch_results -%}
         select rr.race_result_id from {{ stg_race_results }} rr
         join {{ stg_races }} ra on ra.race_id = rr.race_id
-        where {{ summary_event_filter('ra.event_id') }}
+        where {{ on_events.replace('EVENT_COLUMN', 'ra.event_id') }}
     {%- endset -%}
     {%- set rules = {
         'driver_race_summary': events,
@@ -46,9 +61,9 @@
 
 {#- ``relation`` limited to the batch's rows (a subquery), or the relation itself in a full build;
     ``alias`` names it in a FROM clause. -#}
-{% macro summary_scoped(relation, where=none, alias=none) %}
+{% macro summary_scoped(relation, where=none, alias=none, stable=true) %}
     {%- set clauses = [] -%}
-    {%- set scope = summary_scope_predicate(relation) -%}
+    {%- set scope = summary_scope_predicate(relation, stable) -%}
     {%- if scope %}{% do clauses.append('(' ~ scope ~ ')') %}{% endif -%}
     {%- if where %}{% do clauses.append('(' ~ where ~ ')') %}{% endif -%}
     {%- if not clauses -%}
@@ -60,5 +75,6 @@
 
 {#- dbt's own hook for generic tests' `model` argument (it also applies a test's `where` config). -#}
 {% macro default__get_where_subquery(relation) -%}
-    {{ return(summary_scoped(relation, config.get('where', ''))) }}
+    {%- set staging = relation is not string and (relation.identifier or '').startswith('stg_') -%}
+    {{ return(summary_scoped(relation, config.get('where', ''), stable=not staging)) }}
 {%- endmacro %}

@@ -70,6 +70,24 @@ def test_manifest_is_current_and_matches_the_project() -> None:
     assert nodes["model.mre_summaries.lap_progression"]["schema"] == "mre_summaries"
 
 
+def test_every_summary_is_built_after_the_batch_it_records() -> None:
+    """The watermark (summary_batch's read) must not be newer than what the summaries read: dbt runs
+    independent models in any order, so only the DAG guarantees it."""
+    parents = json.loads(manifest.ensure_manifest().read_text())["parent_map"]
+
+    def ancestors(node: str) -> set[str]:
+        found, todo = set(), list(parents.get(node, []))
+        while todo:
+            parent = todo.pop()
+            if parent not in found:
+                found.add(parent)
+                todo.extend(parents.get(parent, []))
+        return found
+
+    for mart in ("driver_race_summary", "lap_progression", "driver_event_summary", "driver_track_history"):
+        assert "model.mre_summaries.summary_batch" in ancestors(f"model.mre_summaries.{mart}"), mart
+
+
 def test_parallel_reparse_leaves_one_valid_manifest() -> None:
     """Two processes forced to parse at once: both succeed, the manifest is whole, no temp dirs remain."""
     code = "from mre_pipeline.summaries.manifest import ensure_manifest; ensure_manifest(force=True)"
