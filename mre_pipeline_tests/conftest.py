@@ -60,6 +60,16 @@ def clean_warehouse(warehouse_engine: sa.Engine) -> sa.Engine:
             # Identities keep counting: request ids (and so Dagster run keys) stay unique in a session.
             "TRUNCATE " + ", ".join(f"mre.{t}" for t in tables) + " CASCADE"
         )
+        # Summaries an earlier test's service built (their events are gone now); the tables stay, so the
+        # next service builds its events in batches, as after any deployment.
+        summary_tables = [
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'mre_summaries'"
+            )
+        ]
+        if summary_tables:
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(f"mre_summaries.{t}" for t in summary_tables))
     return warehouse_engine
 
 

@@ -235,8 +235,9 @@ def test_requests_flow_through_the_real_daemon(
                         "SELECT to_regclass('mre_summaries.driver_race_summary')"
                     ).scalar():
                         return 0
-                    return conn.exec_driver_sql(
-                        "SELECT count(*) FROM mre_summaries.driver_race_summary"
+                    return conn.exec_driver_sql(  # this test's event, whatever earlier tests left
+                        "SELECT count(*) FROM mre_summaries.driver_race_summary s "
+                        "JOIN mre.events e USING (event_id) WHERE e.source_event_id = 486677"
                     ).scalar()
 
             assert wait_until(lambda: summaries() == 22, 300, "the dbt summaries", interval_s=3)
