@@ -221,6 +221,25 @@ def first_run_lead_in(instance: dg.DagsterInstance, rows: list, first_request_at
     return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in parts.items())
 
 
+def build_breakdown(instance: dg.DagsterInstance, since: float) -> str:
+    """Where a summaries build's time goes: creation -> process, process -> step, step -> end."""
+    records = instance.get_run_records(dg.RunsFilter(job_name="summaries_build"))
+    stamps = [
+        run_times(instance, r.dagster_run.run_id) for r in records if r.create_timestamp.timestamp() >= since
+    ]
+    stamps = [s for s in stamps if {"process", "step", "end"} <= s.keys()]
+    if not stamps:
+        return "none finished"
+    parts = {
+        "created -> process": [s["process"] - s["created"] for s in stamps],
+        "process -> step": [s["step"] - s["process"] for s in stamps],
+        "step (dbt) -> end": [s["end"] - s["step"] for s in stamps],
+    }
+    return f"{len(stamps)} builds; " + ", ".join(
+        f"{name} {statistics.median(values):.1f} s" for name, values in parts.items()
+    )
+
+
 def throughput(
     args,
     warehouse_url: str,
@@ -277,6 +296,7 @@ def throughput(
     print(
         f"\n3. Summaries during that burst: succeeded -> rows, max {max(fresh):.1f} s, median {statistics.median(fresh):.1f} s"
     )
+    print(f"   the builds, medians: {build_breakdown(instance, started)}")
 
 
 def main() -> None:

@@ -5,7 +5,9 @@ Every dbt model is an asset downstream of the asset that writes its source table
 an asset check. The ``summaries_sensor`` asks the warehouse which events changed since their summaries
 were built (mre_pipeline/warehouse/summary_state.py) and launches one ``summaries_build`` run for a batch
 of them; the run passes the batch to dbt, whose incremental models replace exactly those events' rows.
-Runs use pool ``dbt`` (concurrent ``dbt build`` on Postgres deadlocks) and the in-process executor.
+While that build runs, one standby build may wait warm behind it and build whatever is due when it gets
+the slot. Runs use pool ``dbt`` (concurrent ``dbt build`` on Postgres deadlocks: one build at a time) and
+the in-process executor.
 
 Loaded by ``mre_pipeline/summaries_definitions.py`` only: the ingestion location never imports dagster-dbt.
 """
@@ -40,6 +42,7 @@ SUMMARIES_GROUP = "summaries"
 SUMMARIES_JOB_NAME = "summaries_build"
 SENSOR_NAME = "summaries_sensor"
 BUILD_TAG = "mre/summaries_build"  # the sensor's own key for each run it requests
+BATCH_TAG = "mre/summaries_batch"  # a standby build's events, tagged when it chooses them
 # Parsed at import (milliseconds when current) so `dagster definitions validate` works on a fresh clone.
 MANIFEST_PATH = ensure_manifest()
 MODELS_VERSION = models_version()
@@ -101,6 +104,31 @@ class SummariesBuildConfig(dg.Config):
         default=True,
         description="Also recreate the stg_* views and run their tests (only needed when their SQL changed).",
     )
+    from_backlog: bool = Field(
+        default=False,
+        description="Ignore event_ids: build the events due when the build gets the dbt slot (the sensor's "
+        "standby build, launched while another build runs, so that it starts warm).",
+    )
+    skip_events: list[str] = Field(
+        default_factory=list,
+        description="With from_backlog: events left out after failed builds, as event_id@results_changed_at.",
+    )
+
+
+class Batch(NamedTuple):
+    event_ids: list[int]
+    rebuild_staging: bool
+
+
+def _due_now(warehouse: WarehouseResource, skip_events: list[str]) -> Batch | None:
+    """The events due at this moment (a standby build's batch); None when an earlier build covered them."""
+    with warehouse.get_engine().connect() as conn:
+        backlog = summary_backlog(
+            conn, MODELS_VERSION, limit=sched.BATCH_LIMIT, skip=sched.skip_from_strings(skip_events)
+        )
+    if backlog.first_build or not backlog.events:
+        return None
+    return Batch([e.event_id for e in backlog.events], backlog.rebuild_staging)
 
 
 @dbt_assets(
@@ -116,13 +144,20 @@ def mre_summaries_dbt(
     config: SummariesBuildConfig,
 ) -> Iterator[Any]:
     """``dbt build`` for a batch of events (or everything), against the pipeline's warehouse."""
-    scope = f"{len(config.event_ids)} event(s)" if config.event_ids else "every event (full build)"
+    batch = Batch(config.event_ids, config.rebuild_staging)
+    if config.from_backlog:
+        batch = _due_now(warehouse, config.skip_events)
+        if batch is None:
+            context.log.info("nothing is due any more: the build before this one covered it")
+            return
+        context.instance.add_run_tags(context.run_id, {BATCH_TAG: ",".join(map(str, batch.event_ids))})
+    scope = f"{len(batch.event_ids)} event(s)" if batch.event_ids else "every event (full build)"
     context.log.info(f"building the lap summaries of {scope}")
-    build_env = summary_build_env(config.event_ids, MODELS_VERSION)
+    build_env = summary_build_env(batch.event_ids, MODELS_VERSION)
     (BUILD_TARGET_DIR / "run_results.json").unlink(missing_ok=True)  # never read a previous build's
     with dbt_environment(warehouse.url, build_env):
         invocation = dbt.cli(
-            dbt_build_args(config.event_ids, config.rebuild_staging),
+            dbt_build_args(batch.event_ids, batch.rebuild_staging),
             context=context,
             target_path=BUILD_TARGET_DIR,
             raise_on_error=False,
@@ -200,12 +235,36 @@ def _build_failure(instance: dg.DagsterInstance, run: dg.DagsterRun) -> BuildFai
     return BuildFailure(f"run {run.run_id[:8]} ended {run.status.value.lower()}", False)
 
 
+def _batch_of(run: dg.DagsterRun | None, pending: sched.PendingBuild) -> list[int] | None:
+    """The events a build builds: its configuration's, or a standby build's tag (None before it chose)."""
+    if not pending.from_backlog:
+        return pending.event_ids
+    tag = run.tags.get(BATCH_TAG) if run else None
+    return None if tag is None else [int(e) for e in tag.split(",") if e]
+
+
+def _settle_builds(context: dg.SensorEvaluationContext, cursor: sched.BuildCursor, now: float) -> str | None:
+    """Settle the build in progress, then the standby build behind it; a reason to wait, if any."""
+    waiting = _settle_pending(context, cursor, now)
+    if waiting is None and cursor.standby is not None:
+        cursor.pending, cursor.standby = cursor.standby, None
+        waiting = _settle_pending(context, cursor, now)
+    return waiting
+
+
 def _settle_pending(context: dg.SensorEvaluationContext, cursor: sched.BuildCursor, now: float) -> str | None:
     """Fold the outcome of the build we launched into the cursor; a reason to wait if it is not over."""
     pending = cursor.pending
     if pending is None:
         return None
     run = _run_for(context.instance, pending.run_key)
+    if pending.from_backlog and run is not None and run.is_finished:
+        chosen = _batch_of(run, pending)
+        pending.event_ids = chosen or []
+        if chosen is None and run.status != dg.DagsterRunStatus.SUCCESS:  # died before choosing a batch
+            message = sched.record_failure(cursor, _build_failure(context.instance, run).message, now, False)
+            context.log.warning(message)
+            return None
     if run is None:
         if now - pending.requested_at < sched.LAUNCH_GRACE_S:
             return "waiting for Dagster to create the requested summaries run"
@@ -228,6 +287,45 @@ def _other_build_in_progress(instance: dg.DagsterInstance) -> dg.DagsterRun | No
         dg.RunsFilter(job_name=SUMMARIES_JOB_NAME, statuses=_IN_PROGRESS), limit=1
     )
     return records[0].dagster_run if records else None
+
+
+def _standby_request(
+    context: dg.SensorEvaluationContext, cursor: sched.BuildCursor, warehouse: WarehouseResource, now: float
+) -> dg.RunRequest | None:
+    """While a batch build runs, one more build for events due beyond its batch: it starts its process and
+    loads now, waits for the dbt slot, and builds what is due when it gets it."""
+    if cursor.pending is None or cursor.standby is not None or not sched.healthy(cursor, now):
+        return None
+    building = _batch_of(_run_for(context.instance, cursor.pending.run_key), cursor.pending)
+    if not building:  # not chosen yet, or a full build (which builds everything)
+        return None
+    with warehouse.get_engine().connect() as conn:
+        backlog = summary_backlog(
+            conn,
+            MODELS_VERSION,
+            limit=sched.BATCH_LIMIT + len(building),
+            skip=sched.parked_skip_list(cursor),
+        )
+    if backlog.first_build or {e.event_id for e in backlog.events} <= set(building):
+        return None
+    run_key = _next_run_key(cursor, now)
+    cursor.standby = sched.PendingBuild(run_key=run_key, event_ids=[], requested_at=now, from_backlog=True)
+    context.log.info("launching a standby summaries build for the events due after the running one")
+    build = SummariesBuildConfig(from_backlog=True, skip_events=sched.parked_skip_strings(cursor))
+    return _build_request(run_key, build)
+
+
+def _next_run_key(cursor: sched.BuildCursor, now: float) -> str:
+    cursor.launched += 1
+    return f"summaries-{int(now)}-{cursor.launched}"
+
+
+def _build_request(run_key: str, build: SummariesBuildConfig) -> dg.RunRequest:
+    return dg.RunRequest(
+        run_key=run_key,
+        run_config=dg.RunConfig(ops={mre_summaries_dbt.op.name: build}),
+        tags={BUILD_TAG: run_key},
+    )
 
 
 def _nothing_due(cursor: sched.BuildCursor) -> str:
@@ -258,8 +356,11 @@ def _skip(cursor: sched.BuildCursor, reason: str) -> dg.SensorResult:
 def summaries_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
     now = _clock()
     cursor = sched.BuildCursor.from_json(context.cursor)
-    waiting = _settle_pending(context, cursor, now)
+    waiting = _settle_builds(context, cursor, now)
     if waiting:
+        standby = _standby_request(context, cursor, warehouse, now)
+        if standby is not None:
+            return dg.SensorResult(run_requests=[standby], cursor=cursor.to_json())
         return _skip(cursor, waiting)
     other = _other_build_in_progress(context.instance)
     if other is not None:
@@ -279,8 +380,7 @@ def summaries_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
     if not due and not backlog.first_build:
         return _skip(cursor, _nothing_due(cursor))
     batch = sched.choose_batch(cursor, due)
-    cursor.launched += 1
-    run_key = f"summaries-{int(now)}-{cursor.launched}"
+    run_key = _next_run_key(cursor, now)
     ingested_at = {str(e.event_id): e.changed_at.isoformat() for e in backlog.events}
     cursor.pending = sched.PendingBuild(
         run_key=run_key,
@@ -291,16 +391,7 @@ def summaries_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
     build = SummariesBuildConfig(event_ids=batch, rebuild_staging=backlog.rebuild_staging)
     scope = f"{len(batch)} event(s)" if batch else "the empty warehouse (first build)"
     context.log.info(f"launching the summaries build of {scope}")
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                run_key=run_key,
-                run_config=dg.RunConfig(ops={mre_summaries_dbt.op.name: build}),
-                tags={BUILD_TAG: run_key},
-            )
-        ],
-        cursor=cursor.to_json(),
-    )
+    return dg.SensorResult(run_requests=[_build_request(run_key, build)], cursor=cursor.to_json())
 
 
 def summaries_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definitions:

@@ -1,7 +1,8 @@
 """When to launch a summaries build and for which events: the summaries sensor's decisions, without Dagster.
 
-The sensor keeps this state in its cursor (JSON). One build at a time: while the build it launched is
-queued or running, nothing new is launched. A failed build is retried with exponential backoff (the
+The sensor keeps this state in its cursor (JSON). One build at a time (the ``dbt`` pool): while the build
+it launched is queued or running, at most one standby build is launched behind it, which builds what is
+due when it gets the slot; none while failures are being retried. A failed build is retried with exponential backoff (the
 watermark is still behind, so its events stay due). If the same batch fails twice in a row, it is bisected:
 half of it is built alone, and whichever half fails is split again, until the one event whose build
 fails is found; that event is parked (left out) until it is ingested again or for ``PARK_SECONDS``, so
@@ -32,6 +33,9 @@ class PendingBuild:
     event_ids: list[int]  # empty: a full build
     requested_at: float
     ingested_at: dict[str, str] = field(default_factory=dict)  # event id -> results_changed_at (ISO)
+    # A standby build: launched while another build runs, it waits warm for the dbt slot and builds the
+    # events due when it gets it (the run's BATCH_TAG says which, once it knows).
+    from_backlog: bool = False
 
 
 @dataclass
@@ -43,6 +47,7 @@ class ParkedEvent:
 @dataclass
 class BuildCursor:
     pending: PendingBuild | None = None
+    standby: PendingBuild | None = None  # launched while ``pending`` runs; becomes pending after it
     failures: int = 0  # consecutive failed builds
     retry_after: float = 0.0
     last_error: str | None = None
@@ -61,9 +66,10 @@ class BuildCursor:
             return cls()
         try:
             raw = json.loads(text)
-            pending = raw.get("pending")
+            pending, standby = raw.get("pending"), raw.get("standby")
             return cls(
                 pending=PendingBuild(**pending) if pending else None,
+                standby=PendingBuild(**standby) if standby else None,
                 failures=int(raw.get("failures", 0)),
                 retry_after=float(raw.get("retry_after", 0.0)),
                 last_error=raw.get("last_error"),
@@ -102,13 +108,18 @@ def record_failure(cursor: BuildCursor, message: str, now: float, of_the_data: b
     """
     batch = cursor.pending.event_ids if cursor.pending else []
     ingested_at = cursor.pending.ingested_at if cursor.pending else {}
+    standby = bool(cursor.pending and cursor.pending.from_backlog)
     bisecting = bool(cursor.suspects)
     failed_before = bool(batch) and set(cursor.last_failed_batch) == set(batch)  # same events, not any build
     cursor.pending = None
     cursor.failures += 1
     cursor.last_error = message
     cursor.last_failed_batch = list(batch) if of_the_data else []
-    what = f"the summaries build of {len(batch)} event(s)" if batch else "the full summaries build"
+    what = (
+        f"the summaries build of {len(batch)} event(s)"
+        if batch
+        else ("the standby summaries build" if standby else "the full summaries build")
+    )
     keeps_failing = of_the_data and (failed_before or bisecting)
     if len(batch) == 1 and keeps_failing:
         event_id = batch[0]
@@ -145,6 +156,28 @@ def choose_batch(cursor: BuildCursor, due: list[int], limit: int = BATCH_LIMIT) 
     if cursor.suspects:
         return cursor.suspects[: math.ceil(len(cursor.suspects) / 2)]
     return due[:limit]
+
+
+def healthy(cursor: BuildCursor, now: float) -> bool:
+    """No failure being retried or narrowed down: a standby build may be launched."""
+    return cursor.failures == 0 and not cursor.suspects and now >= cursor.retry_after
+
+
+def parked_skip_strings(cursor: BuildCursor) -> list[str]:
+    """The parked events as ``event_id@results_changed_at`` (a standby build's configuration)."""
+    return [f"{event_id}@{parked.ingested_at}" for event_id, parked in sorted(cursor.parked.items())]
+
+
+def skip_from_strings(entries: list[str]) -> dict[int, datetime]:
+    """The inverse of :func:`parked_skip_strings`, ignoring malformed entries."""
+    skip: dict[int, datetime] = {}
+    for entry in entries:
+        event_id, _, changed_at = entry.partition("@")
+        try:
+            skip[int(event_id)] = datetime.fromisoformat(changed_at)
+        except ValueError:
+            continue
+    return skip
 
 
 def parked_skip_list(cursor: BuildCursor) -> dict[int, datetime]:

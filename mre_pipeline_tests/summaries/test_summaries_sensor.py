@@ -92,7 +92,12 @@ class Sensor:
 
 
 def build_config(request: dg.RunRequest) -> dict:
-    return request.run_config["ops"][OP]["config"]
+    """The build's configuration, without the standby fields when they are unset."""
+    config = dict(request.run_config["ops"][OP]["config"])
+    if not config.get("from_backlog") and not config.get("skip_events"):
+        config.pop("from_backlog", None)
+        config.pop("skip_events", None)
+    return config
 
 
 def write_synthetic(engine: sa.Engine) -> list[int]:
@@ -170,6 +175,63 @@ def test_a_build_that_fails_for_real_is_logged_and_retried(
     assert build_config(retry)["event_ids"] == build_config(request)["event_ids"]
     assert sensor.execute(retry).success
     assert sensor.tick().skip_reason.skip_message == "every ingested event's summaries are current"
+
+
+def finish(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+    instance.report_dagster_event(
+        DagsterEvent(event_type_value=dg.DagsterEventType.RUN_SUCCESS.value, job_name=run.job_name),
+        run_id=run.run_id,
+    )
+
+
+def test_a_standby_build_waits_warm_behind_the_running_one_and_builds_what_is_due_then(
+    instance: dg.DagsterInstance, summaries_db: str, summaries_engine: sa.Engine, clock: Clock
+) -> None:
+    sensor = Sensor(instance, summaries_db)
+    with summaries_engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE mre.events SET last_ingested_at = now(), results_changed_at = now() WHERE source_event_id = 9001"
+        )
+        [first] = conn.exec_driver_sql("SELECT event_id FROM mre.events WHERE source_event_id = 9001").one()
+    [request] = sensor.tick().run_requests
+    assert build_config(request)["event_ids"] == [first]
+    running = sensor.create_run(request)
+    sensor.start(running)
+    assert "is started" in sensor.tick().skip_reason.skip_message  # nothing else due: no standby
+
+    # Another event changes while that build runs: one standby build, whatever the sensor's tick rate.
+    with summaries_engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE mre.events SET last_ingested_at = now(), results_changed_at = now() WHERE source_event_id <> 9001"
+        )
+        others = sorted(
+            r[0]
+            for r in conn.exec_driver_sql("SELECT event_id FROM mre.events WHERE source_event_id <> 9001")
+        )
+    [standby] = sensor.tick().run_requests
+    assert build_config(standby) == {
+        "event_ids": [],
+        "rebuild_staging": True,
+        "from_backlog": True,
+        "skip_events": [],
+    }
+    assert not sensor.tick().run_requests and sensor.state().standby.run_key == standby.run_key
+
+    # The running build ends (here: without building, as if it had read the warehouse before the change);
+    # the standby gets the slot and builds every event due at that moment, and says which in a tag.
+    finish(instance, running)
+    result = sensor.execute(standby)
+    assert result.success
+    assert result.dagster_run.tags[summaries.BATCH_TAG] == ",".join(map(str, sorted([first, *others])))
+    assert sensor.tick().skip_reason.skip_message == "every ingested event's summaries are current"
+    assert (sensor.state().pending, sensor.state().standby, sensor.state().failures) == (None, None, 0)
+    assert rows(
+        summaries_engine, "SELECT count(DISTINCT event_id) AS n FROM mre_summaries.driver_race_summary"
+    ) == [{"n": 1 + len(others)}]
+
+    # A standby with nothing left to do (an earlier build covered it) ends without running dbt.
+    idle = sensor.execute(dg.RunRequest(run_key="idle", run_config=standby.run_config, tags={}))
+    assert idle.success and summaries.BATCH_TAG not in idle.dagster_run.tags
 
 
 def test_sensor_is_on_by_default_and_targets_the_in_process_summaries_job() -> None:
