@@ -95,6 +95,8 @@ def service(
             yield dev
         finally:
             dev.stop()
+            if os.environ.get("MRE_BENCH_KEEP_LOG"):  # a copy of the service's log, for a closer look
+                Path(os.environ["MRE_BENCH_KEEP_LOG"]).write_bytes(dev.log.read_bytes())
 
 
 def instance_for(dagster_url: str) -> dg.DagsterInstance:
@@ -224,9 +226,14 @@ def first_run_lead_in(instance: dg.DagsterInstance, rows: list, first_request_at
 def build_breakdown(instance: dg.DagsterInstance, since: float) -> str:
     """Where a summaries build's time goes: creation -> process, process -> step, step -> end."""
     records = instance.get_run_records(dg.RunsFilter(job_name="summaries_build"))
-    stamps = [
-        run_times(instance, r.dagster_run.run_id) for r in records if r.create_timestamp.timestamp() >= since
-    ]
+    records = [r for r in records if r.create_timestamp.timestamp() >= since]
+    stamps = [run_times(instance, r.dagster_run.run_id) for r in records]
+    for record, stamp in sorted(zip(records, stamps, strict=True), key=lambda pair: pair[1]["created"]):
+        run = record.dagster_run
+        config = run.run_config.get("ops", {}).get("mre_summaries_dbt", {}).get("config", {})
+        kind = "standby" if config.get("from_backlog") else f"batch of {len(config.get('event_ids', []))}"
+        relative = ", ".join(f"{name} +{value - since:.1f} s" for name, value in stamp.items())
+        print(f"   build ({kind}, {run.status.value.lower()}): {relative}")
     stamps = [s for s in stamps if {"process", "step", "end"} <= s.keys()]
     if not stamps:
         return "none finished"
