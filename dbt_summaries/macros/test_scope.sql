@@ -9,10 +9,12 @@
     ingestion may commit while a build runs). Their summary rows may predate the change, so comparing them
     with the live laps would fail the build for nothing; the change makes them due, and the next build
     tests them. A full build (no batch) then tests every event it read. Staging views' own tests pass
-    ``stable=false``: they run before summary_batch exists, and a view cannot disagree with itself. -#}
+    ``stable=false`` and are not scoped at all: they may run before summary_batch and the other views exist
+    (dbt orders a test only after the model it tests), a view cannot disagree with itself, and they run only
+    in full builds and the first build of a new models version. -#}
 {% macro summary_scope_predicate(relation, stable=true) %}
     {%- set ids = summary_event_ids() -%}
-    {%- if relation is string or relation.identifier is none or (ids is none and not stable) -%}
+    {%- if relation is string or relation.identifier is none or not stable -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set sibling = relation.incorporate(path={'identifier': 'RELATION'}) | string -%}
