@@ -2,8 +2,8 @@
 
 The sensor keeps this state in its cursor (JSON). One build at a time (the ``dbt`` pool): while the build
 it launched is queued or running, at most one standby build is launched behind it, which builds what is
-due when it gets the slot; none while failures are being retried. A failed build is retried with exponential backoff (the
-watermark is still behind, so its events stay due). If the same batch fails twice in a row, it is bisected:
+due when it gets the slot; none while failures are being retried. A failed build is retried with
+exponential backoff (the watermark is still behind, so its events stay due). If the same batch fails twice in a row, it is bisected:
 half of it is built alone, and whichever half fails is split again, until the one event whose build
 fails is found; that event is parked (left out) until it is ingested again or for ``PARK_SECONDS``, so
 one bad event cannot hold back everyone else's summaries. Only a failure that dbt reports for the data (a
@@ -182,10 +182,4 @@ def skip_from_strings(entries: list[str]) -> dict[int, datetime]:
 
 def parked_skip_list(cursor: BuildCursor) -> dict[int, datetime]:
     """Parked events with the results_changed_at to leave out (the backlog query's ``skip``)."""
-    skip: dict[int, datetime] = {}
-    for event_id, parked in cursor.parked.items():
-        try:
-            skip[event_id] = datetime.fromisoformat(parked.ingested_at)
-        except ValueError:
-            continue
-    return skip
+    return skip_from_strings(parked_skip_strings(cursor))
