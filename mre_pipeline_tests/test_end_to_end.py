@@ -241,3 +241,16 @@ def test_requests_flow_through_the_real_daemon(
                     ).scalar()
 
             assert wait_until(lambda: summaries() == 22, 300, "the dbt summaries", interval_s=3)
+
+            # Once the daemon has preloaded the code, request runs start warm: forked, not a new interpreter.
+            request_runs = [request(i).dagster_run_id for i in (broken, ingest)]
+            with sa.create_engine(dagster_storage_url, poolclass=sa.pool.NullPool).connect() as dagster_db:
+                starts = dict(
+                    dagster_db.execute(
+                        sa.text(
+                            "SELECT run_id, value FROM run_tags WHERE key = 'mre/run_start' AND run_id IN :ids"
+                        ).bindparams(sa.bindparam("ids", expanding=True)),
+                        {"ids": request_runs},
+                    ).all()
+                )
+            assert starts == dict.fromkeys(request_runs, "warm")

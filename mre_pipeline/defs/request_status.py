@@ -5,6 +5,7 @@ Every reason is written for the racer who asked: one sentence per cause, no Pyth
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ WAREHOUSE_DOWN = "the warehouse database was unavailable, so nothing was written
 # A lost warehouse connection (a database restart, a failover) is retried inside the run, like this.
 WAREHOUSE_RETRIES = 3
 WAREHOUSE_RETRY_WAIT_S = 10
+# How long a failed run without Dagster's retry decision is taken to be still deciding.
+RETRY_DECISION_WAIT_S = 60
 
 
 def failure_reason(exc: BaseException, run_id: str) -> str:
@@ -77,7 +80,25 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun | None, run_id:
     if run.tags.get(WILL_RETRY_TAG) == "true":
         retry = run.tags.get(AUTO_RETRY_RUN_ID_TAG)
         return Retried(retry) if retry else StillRunning()
+    if _retry_decision_pending(instance, run):
+        return StillRunning()
     return Finished(False, _failure_text(instance, run))
+
+
+def _retry_decision_pending(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
+    """Dagster records a run's failure first and its retry decision (``dagster/will_retry``) a moment later.
+
+    Read in between, a run that will be retried looked finished, and its request ended ``failed`` while the
+    retry went on to succeed. The decision is waited for while retries are on, for a bounded time (the
+    retry daemon also records it for runs that failed without one).
+    """
+    if WILL_RETRY_TAG in run.tags or run.status != dg.DagsterRunStatus.FAILURE:
+        return False
+    if not instance.run_retries_enabled:
+        return False
+    record = instance.get_run_record_by_id(run.run_id)
+    ended_at = record.end_time if record is not None else None
+    return ended_at is None or time.time() - ended_at < RETRY_DECISION_WAIT_S
 
 
 def _failure_text(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:

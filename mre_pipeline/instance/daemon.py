@@ -6,12 +6,16 @@ Dagster's sensor daemon starts its next pass only 5 s after the previous one beg
 request sensor even looked at it, which is most of the gap between a request and Dagster's own no-op run.
 This entry point sets that one constant and runs Dagster's own daemon CLI unchanged, so every argument of
 ``dagster-daemon`` works here (``python -m mre_pipeline.instance.daemon run -w workspace.yaml``). Plain
-``dagster-daemon run`` still works; its sensors are only slower to react.
+``dagster-daemon run`` still works; its sensors are only slower to react. It also starts preloading the
+warm run workers (instance/warm_start.py) at once, so that the first runs start warm.
 """
 
 from __future__ import annotations
 
+import logging
+
 import dagster._daemon.sensor as sensor_daemon
+from dagster import DagsterInstance
 from dagster._daemon.cli import main as dagster_daemon_main
 
 from mre_pipeline import settings
@@ -19,7 +23,19 @@ from mre_pipeline import settings
 
 def main() -> None:
     sensor_daemon.MIN_INTERVAL_LOOP_TIME = settings.sensor_loop_s()
+    _warm_up_run_workers()
     dagster_daemon_main()
+
+
+def _warm_up_run_workers() -> None:
+    """Preload the warm run workers while the daemon starts, so that the first runs start warm too."""
+    try:
+        with DagsterInstance.get() as instance:
+            warm_up = getattr(instance.run_launcher, "warm_up", None)
+            if warm_up is not None:
+                warm_up()
+    except Exception:  # noqa: BLE001 - without it the first runs start cold; the daemon must still start
+        logging.getLogger(__name__).exception("could not preload the run workers")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@ in its first event ("Started process for run (pid: N)"). Run monitoring then fai
 retries re-execute it once, and the freed pool slots let the queue move on: Dagster's own machinery,
 given the one fact it lacked.
 
+Runs of the preloaded code locations (``warm_modules`` in dagster.yaml) start warm: their worker is forked
+from a process that imported the code once (warm_start.py) instead of a fresh interpreter started by the code
+server; everything else about the run (its events, the pid it logs, monitoring, retries) is the same.
+
 The pid check is valid where the run workers run on the monitoring daemon's host, which is what the default
 launcher does on one machine (``mre-pipeline dev``). The distributed topology (deploy/) runs its workers
 through Celery; ``celery_launcher.py`` checks those by asking the workers through the broker.
@@ -15,17 +19,104 @@ through Celery; ``celery_launcher.py`` checks those by asking the workers throug
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from typing import Any
+
 import dagster as dg
 import psutil
-from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
+from dagster._config import Array, Field, Noneable
+from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, LaunchRunContext, WorkerStatus
+from dagster._grpc.types import ExecuteRunArgs
+from dagster._serdes import ConfigurableClassData, serialize_value
+
+from mre_pipeline import settings
+from mre_pipeline.instance.warm_start import WarmRunWorkers
 
 WORKER_STARTED_PREFIX = "Started process for run (pid:"
 # The worker logs its "started" event just after its process starts; allow for clock granularity.
 START_TIME_SLACK_S = 2.0
 
 
+log = logging.getLogger(__name__)
+
+# Tag of a run whose worker was forked warm (visible in the UI; terminate signals that worker itself).
+RUN_START_TAG = "mre/run_start"
+
+
 class MonitoredRunLauncher(DefaultRunLauncher):
-    """``DefaultRunLauncher`` whose run workers can be health-checked by run monitoring."""
+    """``DefaultRunLauncher`` whose run workers can be health-checked by run monitoring, and start warm."""
+
+    def __init__(
+        self, inst_data: ConfigurableClassData | None = None, warm_modules: list[str] | None = None
+    ) -> None:
+        super().__init__(inst_data=inst_data)
+        self._warm = (
+            WarmRunWorkers(
+                warm_modules,
+                [settings.PROJECT_ROOT / "mre_pipeline", settings.PROJECT_ROOT / "dbt_summaries"],
+            )
+            if warm_modules
+            else None
+        )
+
+    @classmethod
+    def config_type(cls) -> dict[str, Field]:
+        return {
+            "warm_modules": Field(
+                Noneable(Array(str)),
+                is_required=False,
+                default_value=None,
+                description="Code-location modules to import once; their runs' workers are forked from it.",
+            )
+        }
+
+    @classmethod
+    def from_config_value(
+        cls, inst_data: ConfigurableClassData, config_value: Mapping[str, Any]
+    ) -> MonitoredRunLauncher:
+        return cls(inst_data=inst_data, warm_modules=config_value.get("warm_modules"))
+
+    def launch_run(self, context: LaunchRunContext) -> None:
+        run = context.dagster_run
+        if not self._starts_warm(run):
+            super().launch_run(context)
+            return
+        self._instance.add_run_tags(run.run_id, {RUN_START_TAG: "warm"})
+        args = ExecuteRunArgs(
+            job_origin=run.job_code_origin, run_id=run.run_id, instance_ref=self._instance.get_ref()
+        )
+        self._warm.start(serialize_value(args))
+        self._run_ids.add(run.run_id)
+
+    def warm_up(self) -> None:
+        """Preload the warm run workers now (the daemon's entry point calls this as it starts)."""
+        if self._warm is not None:
+            self._warm.warm_up()
+
+    def _starts_warm(self, run: dg.DagsterRun) -> bool:
+        if self._warm is None:
+            return False
+        try:
+            return self._warm.serves(run.job_code_origin) and self._warm.ready()
+        except Exception:  # noqa: BLE001 - never fail a run for want of a warm start: start it cold
+            log.exception("could not decide whether run %s starts warm; starting it cold", run.run_id)
+            return False
+
+    def terminate(self, run_id: str) -> bool:
+        """Warm workers are not the code server's: interrupt the worker as the code server would its own."""
+        run = self._instance.get_run_by_id(run_id) if self.has_instance else None
+        if run is None or run.is_finished or run.tags.get(RUN_START_TAG) != "warm":
+            return super().terminate(run_id)
+        self._instance.report_run_canceling(run)
+        started = self._worker_started(run_id)
+        if started is None or not worker_alive(*started):
+            self._instance.report_engine_event("The run worker is not running: nothing to interrupt.", run)
+            return False
+        os.kill(started[0], signal.SIGINT)
+        return True
 
     @property
     def supports_check_run_worker_health(self) -> bool:

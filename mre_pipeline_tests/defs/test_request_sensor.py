@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
+from unittest import mock
 
 import dagster as dg
 import pytest
@@ -15,7 +17,9 @@ from dagster._core.storage.tags import (
 )
 
 from mre_pipeline.connectors.records import TrackRecord
+from mre_pipeline.defs import request_status
 from mre_pipeline.defs.request_sensor import ingestion_request_sensor
+from mre_pipeline.defs.request_status import Finished, StillRunning, run_outcome
 from mre_pipeline.defs.resources import WarehouseResource
 from mre_pipeline.fake_everlaps.generator import generate_event
 from mre_pipeline.warehouse import requests as queue
@@ -378,3 +382,23 @@ def test_an_ingested_everlaps_event_succeeds_at_once(
     assert result.run_requests == []
     status, detail, run_id = _status(clean_warehouse, done)
     assert status == "succeeded" and run_id is None and "already fully ingested" in detail
+
+
+def test_a_failed_run_is_not_final_until_dagster_has_decided_whether_to_retry_it() -> None:
+    """Dagster marks a run failed, then adds ``dagster/will_retry``: a request read in between must wait."""
+    with dg.instance_for_test(
+        overrides={"run_retries": {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": False}}
+    ) as instance:
+        failed = dg.materialize([crashing_asset], instance=instance, raise_on_error=False)
+        run = instance.get_run_by_id(failed.run_id)
+        assert run.tags[WILL_RETRY_TAG] == "false"  # a step failure: retry_on_asset_or_op_failure is off
+        undecided = run.with_tags({k: v for k, v in run.tags.items() if k != WILL_RETRY_TAG})
+        assert run_outcome(instance, undecided, run.run_id) == StillRunning()
+        assert isinstance(run_outcome(instance, run, run.run_id), Finished)
+        with mock.patch.object(request_status.time, "time", return_value=time.time() + 61):
+            assert isinstance(run_outcome(instance, undecided, run.run_id), Finished)  # bounded wait
+    with dg.instance_for_test() as no_retries:
+        failed = dg.materialize([crashing_asset], instance=no_retries, raise_on_error=False)
+        run = no_retries.get_run_by_id(failed.run_id)
+        assert WILL_RETRY_TAG not in run.tags
+        assert isinstance(run_outcome(no_retries, run, run.run_id), Finished)  # no retry will come
