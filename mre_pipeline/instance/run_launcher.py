@@ -88,7 +88,13 @@ class MonitoredRunLauncher(DefaultRunLauncher):
         args = ExecuteRunArgs(
             job_origin=run.job_code_origin, run_id=run.run_id, instance_ref=self._instance.get_ref()
         )
-        self._warm.start(serialize_value(args))
+        try:
+            self._warm.start(serialize_value(args))
+        except Exception:  # noqa: BLE001 - the forkserver died or refused: the code server starts the run
+            log.exception("could not fork a warm worker for run %s; starting it cold", run.run_id)
+            self._instance.add_run_tags(run.run_id, {RUN_START_TAG: "cold"})
+            super().launch_run(context)
+            return
         self._run_ids.add(run.run_id)
 
     def warm_up(self) -> None:

@@ -110,6 +110,21 @@ def test_terminating_a_warm_run_interrupts_its_worker_and_cancels_the_run(
     )
 
 
+def test_a_run_the_forkserver_cannot_take_starts_cold(
+    instance: dg.DagsterInstance, launcher: MonitoredRunLauncher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(_args: str) -> int:
+        raise ConnectionRefusedError("forkserver gone")
+
+    monkeypatch.setattr(launcher._warm, "start", refuse)
+    run = instance.create_run_for_job(
+        job_def=warm_location.defs.resolve_job_def("quick_job"), job_code_origin=_origin("quick_job")
+    )
+    with pytest.raises(dg.DagsterInvariantViolationError, match="requires a workspace"):
+        launcher.launch_run(LaunchRunContext(dagster_run=run, workspace=None))  # the cold path was taken
+    assert instance.get_run_by_id(run.run_id).tags[RUN_START_TAG] == "cold"
+
+
 def test_changed_sources_send_runs_back_to_a_cold_start(
     instance: dg.DagsterInstance, launcher: MonitoredRunLauncher, sources: Path
 ) -> None:
