@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -35,6 +36,8 @@ import yaml
 from mre_pipeline import settings
 from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.generator import generate_site
+from mre_pipeline.instance.run_launcher import RUN_START_TAG
+from mre_pipeline.instance.warm_start import READY_MESSAGE
 from mre_pipeline.warehouse import server
 from mre_pipeline.warehouse.catalogue import upsert_catalogue
 from mre_pipeline.warehouse.scratch import scratch_database
@@ -51,6 +54,13 @@ SITE = generate_site(
     qualifier_rounds=(2, 2),
     drivers_per_class=(8, 10),
 )
+IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 FIVE_RACE_EVENTS = [(t.key, e) for t in SITE.tracks for e in t.events if len(e.races) == 5]
 
 
@@ -92,7 +102,13 @@ def service(
         dev = DevService(env, Path(tmp))
         dev.start()
         try:
+            # A production daemon has been up for hours: measure after its run workers are preloaded.
+            poll(lambda: READY_MESSAGE in dev.log.read_text(errors="replace"), 120, every_s=0.2)
             yield dev
+            # Let every run end, so that nothing of this phase (a build stopped half-way and retried) leaks
+            # into the next one, which shares the Dagster storage.
+            with instance_for(dagster_url) as instance:
+                poll(lambda: not instance.get_run_records(dg.RunsFilter(statuses=IN_PROGRESS), limit=1), 300)
         finally:
             dev.stop()
             if os.environ.get("MRE_BENCH_KEEP_LOG"):  # a copy of the service's log, for a closer look
@@ -188,12 +204,14 @@ def latency(
         service(warehouse_url, dagster_url, liverc, 0.0) as dev,
     ):
         webapp = as_webapp(warehouse_url)
+        since = time.time()
         noop_sample(dev, instance)  # warm-up: first runs pay one-off costs (pool rows, caches)
         requests, noops = [], []
         for track, event in FIVE_RACE_EVENTS[: args.reps]:
             noops.append(noop_sample(dev, instance))
             requests.append(request_sample(webapp, instance, warehouse, track, event))
         webapp.dispose()
+        starts = run_starts(instance, since)
     floor = statistics.median(s.total_s for s in noops)
     median = statistics.median(s.total_s for s in requests)
     print(f"\n1. Latency, {args.reps} repetitions (5-race events, no politeness interval), medians:")
@@ -206,11 +224,12 @@ def latency(
     print(f"   difference                       {median - floor:6.2f} s   ratio {median / floor:.2f}")
     for part in ("sensor", "run start", "load", "work", "summaries"):
         print(f"     {part:<12} {statistics.median(s.parts[part] for s in requests):6.2f} s")
+    print(f"   runs: {starts}")
     return floor
 
 
 def first_run_lead_in(instance: dg.DagsterInstance, rows: list, first_request_at: float) -> str:
-    """Where the time before LiveRC's first page request went, for the run that fetched first."""
+    """Where the time before the first request to LiveRC went, for the run that fetched first."""
     stamped = [(run_times(instance, r.dagster_run_id), r) for r in rows if r.dagster_run_id]
     stamps, row = min(stamped, key=lambda pair: pair[0].get("step", float("inf")))
     created, queued = row.created_at.timestamp(), row.queued_at.timestamp()
@@ -218,9 +237,19 @@ def first_run_lead_in(instance: dg.DagsterInstance, rows: list, first_request_at
         "sensor": queued - created,
         "run start": stamps.get("process", queued) - queued,
         "load": stamps.get("step", 0) - stamps.get("process", 0),
-        "step -> first page": first_request_at - stamps.get("step", first_request_at),
+        "step -> first request": first_request_at - stamps.get("step", first_request_at),
     }
     return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in parts.items())
+
+
+def run_starts(instance: dg.DagsterInstance, since: float) -> str:
+    """How the runs created since ``since`` started: warm (forked preloaded) or cold (a fresh interpreter)."""
+    counts: dict[str, int] = {}
+    for record in instance.get_run_records(dg.RunsFilter(created_after=datetime.fromtimestamp(since, UTC))):
+        tag = record.dagster_run.tags.get(RUN_START_TAG, "cold")
+        key = f"{record.dagster_run.job_name} {tag}"
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{count} {key}" for key, count in sorted(counts.items()))
 
 
 def build_breakdown(instance: dg.DagsterInstance, since: float) -> str:
@@ -267,9 +296,11 @@ def throughput(
         for row, (_, event) in zip(rows, chosen, strict=True):
             poll(lambda e=event.event_id: summary_rows(warehouse, e), 600, every_s=0.2)
             fresh.append(time.time() - row.finished_at.timestamp())
-        arrivals = sorted(r.at for r in liverc.requests[served_before:] if not r.path.endswith("robots.txt"))
+        # robots.txt counts: LiveRC serves it, and the politeness interval applies to it like to any page.
+        arrivals = sorted(r.at for r in liverc.requests[served_before:])
         lead_in = first_run_lead_in(instance, rows, time.time() - (time.monotonic() - arrivals[0]))
         webapp.dispose()
+        starts = run_starts(instance, started)
     failed = [r.status_detail for r in rows if r.status != "succeeded"]
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
     made = len(arrivals)
@@ -278,8 +309,9 @@ def throughput(
         f"\n2. Throughput, {len(chosen)} events at {len(chosen)} tracks requested at once, 1 request/s per host:"
     )
     print(
-        f"   all succeeded after {elapsed:.1f} s ({made} page requests){'; FAILED: ' + str(failed) if failed else ''}"
+        f"   all succeeded after {elapsed:.1f} s ({made} requests to LiveRC){'; FAILED: ' + str(failed) if failed else ''}"
     )
+    print(f"   runs: {starts}")
     print(
         f"   events/hour {rate:7.1f}   floor (requests x interval) {floor_rate:7.1f}   ratio {rate / floor_rate:.2f}"
     )
@@ -290,12 +322,12 @@ def throughput(
     )
     span = arrivals[-1] - arrivals[0] + 1.0  # the last request's interval counts too
     print(
-        f"   from the first page request to the last: {span:.1f} s for {made} requests "
+        f"   from the first request to the last: {span:.1f} s for {made} requests "
         f"(requests x interval {made * 1.0:.0f} s, ratio {made * 1.0 / span:.2f}); before the first: "
         f"{arrivals[0] - started_monotonic:.1f} s (sensor, run start), after the last: "
         f"{elapsed - (arrivals[-1] - started_monotonic):.1f} s (write)"
     )
-    print(f"   before the first page request, the run that fetched first: {lead_in}")
+    print(f"   before the first request, the run that fetched first: {lead_in}")
     print(
         f"   gaps between requests: median {statistics.median(gaps):.2f} s, max {max(gaps):.2f} s; "
         f"LiveRC idle beyond the interval {sum(max(0.0, g - 1.0) for g in gaps):.2f} s in all"

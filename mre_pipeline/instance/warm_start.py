@@ -27,7 +27,9 @@ from pathlib import Path
 
 from dagster._core.origin import JobPythonOrigin
 
-log = logging.getLogger(__name__)
+# Under dagster.daemon, so the daemon prints it beside its own lines (when warm starts begin, and why not).
+log = logging.getLogger("dagster.daemon.WarmRunWorkers")
+READY_MESSAGE = "run workers start warm"
 
 # What a code location's behaviour depends on besides Python: the dbt project the summaries load.
 _SOURCE_SUFFIXES = {".py", ".sql", ".yml", ".yaml"}
@@ -139,9 +141,7 @@ class WarmRunWorkers:
             return
         with _FORKSERVER.lock:
             _FORKSERVER.loaded_at = started
-        log.info(
-            "run workers start warm: preloaded %s in %.1f s", ", ".join(self.modules), time.time() - started
-        )
+        log.info("%s: preloaded %s in %.1f s", READY_MESSAGE, ", ".join(self.modules), time.time() - started)
 
     def start(self, serialized_execute_run_args: str) -> int:
         """Fork a run worker for the run; its pid."""
