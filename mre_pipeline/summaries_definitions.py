@@ -6,5 +6,7 @@ dbt sources name their upstream asset keys.
 """
 
 from mre_pipeline.defs.summaries import summaries_definitions
+from mre_pipeline.instance import pool_wait
 
+pool_wait.apply()  # every run worker of this location: a build waiting for the dbt slot sleeps, not spins
 defs = summaries_definitions()
