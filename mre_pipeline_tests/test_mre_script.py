@@ -60,6 +60,10 @@ def test_repeated_commands_keep_the_environment(tmp_path: Path) -> None:
 
     mre("help")  # creates .venv
     python = checkout / ".venv" / "bin" / "python"
+    # Compiled once, so that no process compiles Dagster from source where bytecode cannot be written.
+    site_packages = checkout / ".venv" / "lib" / "python3.11" / "site-packages"
+    assert list((site_packages / "dagster" / "__pycache__").glob("__init__.cpython-311*.pyc"))
+    assert (checkout / ".venv" / ".mre-bytecode-for").read_text().strip()
     assert python.resolve() == real.resolve(), "the shim was resolved to the real interpreter"
     marker = checkout / ".venv" / "kept-marker"
     marker.write_text("still here")
