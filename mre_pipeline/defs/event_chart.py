@@ -8,12 +8,19 @@ import dagster as dg
 import sqlalchemy as sa
 
 EVENT_CHART_KEY = "event_chart"
+# Not at once: when a burst starts five runs together, five engines starting (0.5 CPU-s each, on 2 cores)
+# delayed every run's first request to LiveRC by a second. A run fetching at the politeness interval
+# (one request a second, 6 or more per event) is still fetching when this fires; a faster run draws its
+# chart before that and starts the engine itself.
+WARM_UP_DELAY_S = 2.0
 
 
 def warm_up_event_chart() -> None:
     """Start the chart renderer's JavaScript engine in the background (about 0.5 s of CPU) while the event
     is fetched, so the chart at the end costs only its own drawing. Never raises."""
-    threading.Thread(target=_warm_up, name="event-chart-warm-up", daemon=True).start()
+    timer = threading.Timer(WARM_UP_DELAY_S, _warm_up)
+    timer.name, timer.daemon = "event-chart-warm-up", True
+    timer.start()
 
 
 def _warm_up() -> None:
