@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from mre_pipeline.connectors.liverc.pages.events import parse_events
 from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.captured import captured_site, use_event_page
+from mre_pipeline.instance.warm_start import READY_MESSAGE
 from mre_pipeline.warehouse import migrate
 from mre_pipeline_tests.dagster_process import BIN, free_port, running
 from mre_pipeline_tests.faults.service import wait_until
@@ -254,3 +255,4 @@ def test_requests_flow_through_the_real_daemon(
                     ).all()
                 )
             assert starts == dict.fromkeys(request_runs, "warm")
+            assert READY_MESSAGE in (tmp_path / "dev.log").read_text(errors="replace"), "the daemon says so"
