@@ -369,6 +369,10 @@ def throughput(
         f"   gaps between requests: median {statistics.median(gaps):.2f} s, max {max(gaps):.2f} s; "
         f"LiveRC idle beyond the interval {sum(max(0.0, g - 1.0) for g in gaps):.2f} s in all"
     )
+    late = sorted(
+        ((g, a - started_monotonic) for g, a in zip(gaps, arrivals[1:], strict=True)), reverse=True
+    )[:3]
+    print("   longest gaps end at: " + ", ".join(f"+{at:.1f} s ({gap:.2f} s)" for gap, at in late))
     print(
         f"\n3. Summaries during that burst: succeeded -> rows, max {max(fresh):.1f} s, median {statistics.median(fresh):.1f} s "
         f"(each: {', '.join(f'{f:.1f}' for f in fresh)})"
