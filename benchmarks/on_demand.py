@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 import yaml
+from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
 from mre_pipeline import settings
 from mre_pipeline.fake_liverc import FakeLiveRCServer
@@ -55,13 +57,6 @@ SITE = generate_site(
     qualifier_rounds=(2, 2),
     drivers_per_class=(8, 10),
 )
-IN_PROGRESS = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
 FIVE_RACE_EVENTS = [(t.key, e) for t in SITE.tracks for e in t.events if len(e.races) == 5]
 
 
@@ -109,7 +104,12 @@ def service(
             # Let every run end, so that nothing of this phase (a build stopped half-way and retried) leaks
             # into the next one, which shares the Dagster storage.
             with instance_for(dagster_url) as instance:
-                poll(lambda: not instance.get_run_records(dg.RunsFilter(statuses=IN_PROGRESS), limit=1), 300)
+                poll(
+                    lambda: (
+                        not instance.get_run_records(dg.RunsFilter(statuses=NOT_FINISHED_STATUSES), limit=1)
+                    ),
+                    300,
+                )
         finally:
             dev.stop()
             if os.environ.get("MRE_BENCH_KEEP_LOG"):  # a copy of the service's log, for a closer look
@@ -141,20 +141,25 @@ def run_times(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
     return stamps
 
 
-def summary_rows(warehouse: sa.Engine, event_id: int) -> bool:
+def events_with_summary_rows(warehouse: sa.Engine, event_ids: list[int]) -> set[int]:
+    """Which of ``event_ids`` have rows in both driver_race_summary and lap_progression."""
     with warehouse.connect() as conn:
         if not conn.exec_driver_sql("SELECT to_regclass('mre_summaries.lap_progression')").scalar():
-            return False
-        return bool(
+            return set()
+        return set(
             conn.execute(
                 sa.text(
-                    "SELECT (SELECT count(*) FROM mre_summaries.driver_race_summary WHERE source_event_id = :e) > 0 "
-                    "AND (SELECT count(*) FROM mre_summaries.lap_progression lp JOIN mre_summaries.driver_race_summary s "
-                    "USING (race_result_id) WHERE s.source_event_id = :e) > 0"
+                    "SELECT DISTINCT s.source_event_id FROM mre_summaries.driver_race_summary s "
+                    "JOIN mre_summaries.lap_progression lp USING (race_result_id) "
+                    "WHERE s.source_event_id = ANY(:ids)"
                 ),
-                {"e": event_id},
-            ).scalar()
+                {"ids": sorted(event_ids)},
+            ).scalars()
         )
+
+
+def summary_rows(warehouse: sa.Engine, event_id: int) -> bool:
+    return event_id in events_with_summary_rows(warehouse, [event_id])
 
 
 class SummaryWatcher(threading.Thread):
@@ -168,25 +173,10 @@ class SummaryWatcher(threading.Thread):
 
     def run(self) -> None:
         while self.waiting and not self.done.is_set():
-            for event_id in self._with_rows():
+            for event_id in events_with_summary_rows(self.warehouse, list(self.waiting)):
                 self.seen_at[event_id] = time.time()
             self.waiting -= self.seen_at.keys()
             time.sleep(0.2)
-
-    def _with_rows(self) -> set[int]:
-        with self.warehouse.connect() as conn:
-            if not conn.exec_driver_sql("SELECT to_regclass('mre_summaries.lap_progression')").scalar():
-                return set()
-            return set(
-                conn.execute(
-                    sa.text(
-                        "SELECT DISTINCT s.source_event_id FROM mre_summaries.driver_race_summary s "
-                        "JOIN mre_summaries.lap_progression lp USING (race_result_id) "
-                        "WHERE s.source_event_id = ANY(:ids)"
-                    ),
-                    {"ids": sorted(self.waiting)},
-                ).scalars()
-            )
 
 
 def request_sample(
@@ -277,11 +267,10 @@ def first_run_lead_in(instance: dg.DagsterInstance, rows: list, first_request_at
 
 def run_starts(instance: dg.DagsterInstance, since: float) -> str:
     """How the runs created since ``since`` started: warm (forked preloaded) or cold (a fresh interpreter)."""
-    counts: dict[str, int] = {}
-    for record in instance.get_run_records(dg.RunsFilter(created_after=datetime.fromtimestamp(since, UTC))):
-        tag = record.dagster_run.tags.get(RUN_START_TAG, "cold")
-        key = f"{record.dagster_run.job_name} {tag}"
-        counts[key] = counts.get(key, 0) + 1
+    records = instance.get_run_records(dg.RunsFilter(created_after=datetime.fromtimestamp(since, UTC)))
+    counts = Counter(
+        f"{r.dagster_run.job_name} {r.dagster_run.tags.get(RUN_START_TAG, 'cold')}" for r in records
+    )
     return ", ".join(f"{count} {key}" for key, count in sorted(counts.items()))
 
 

@@ -8,7 +8,8 @@ import time
 import dagster as dg
 from dagster._core.execution.plan import instance_concurrency_context as concurrency
 
-import mre_pipeline.definitions  # noqa: F401 - loading the code location applies the fix
+import mre_pipeline.definitions  # noqa: F401 - loading either code location applies the fix
+import mre_pipeline.summaries_definitions  # noqa: F401
 from mre_pipeline.instance import pool_wait
 
 POOL = "pool_wait_test"
