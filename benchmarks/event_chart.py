@@ -1,9 +1,9 @@
 """Benchmark: the chart the event asset draws after ingestion (queries on the raw tables + one SVG).
 
 Ingests generated events (loopback, as benchmarks/ingest_event.py does) into a throwaway database, then for
-each event draws the chart in fresh processes, as each event run does: cold (the draw pays vl-convert's
-JavaScript engine start), after the asset's warm-up (started before fetching; the run's visible cost) and
-a second draw in the same process. Prints wall / CPU seconds (wall time grows when other work shares the
+each event draws the chart in fresh processes, as each event run does after its commit: cold (the draw
+pays vl-convert's JavaScript engine start, as every run does) and a second draw in the same process (the
+drawing alone). Prints wall / CPU seconds (wall time grows when other work shares the
 machine; CPU time much less).
 Usage: .venv/bin/python benchmarks/event_chart.py [--seed 5] [--runs 3]
 """
@@ -28,21 +28,14 @@ from mre_pipeline.ingestion.event_ingest import ingest_event
 from mre_pipeline.warehouse import server
 from mre_pipeline.warehouse.scratch import scratch_database
 
-FETCH_STANDIN_S = 2.0  # an event's fetching takes longer than this at LiveRC's one request per second
 
-
-def child(url: str, event_id: int, mode: str) -> None:
-    """One event run's worth, as JSON: ``cold`` draws in a fresh process then again (warm); ``warmed``
-    starts the renderer the way the asset does before fetching, waits as fetching would, then draws."""
-    from mre_pipeline.defs.event_chart import warm_up_event_chart
+def child(url: str, event_id: int) -> None:
+    """One event run's worth, as JSON: the draw in a fresh process, then a second one."""
     from mre_pipeline.engineer.event_chart import draw_event_chart
 
     engine = sa.create_engine(url)
-    if mode == "warmed":
-        warm_up_event_chart()
-        time.sleep(FETCH_STANDIN_S)
     timings = []
-    for _ in range(2 if mode == "cold" else 1):
+    for _ in range(2):
         wall, cpu = time.perf_counter(), time.process_time()
         chart = draw_event_chart(engine, "liverc", event_id)
         timings.append((time.perf_counter() - wall, time.process_time() - cpu))
@@ -75,9 +68,9 @@ def ingest(url: str, seed: int) -> list[tuple[int, int, int]]:
     return events
 
 
-def _run(url: str, event_id: int, mode: str) -> dict:
+def _run(url: str, event_id: int) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", url, str(event_id), mode],
+        [sys.executable, __file__, "--child", url, str(event_id)],
         capture_output=True,
         text=True,
         check=True,
@@ -93,12 +86,11 @@ def main() -> None:
     with scratch_database(server.resolve_urls().warehouse, "mre_bench") as url:
         events = ingest(url, args.seed)
         print(
-            f"{'event':>8} {'races':>5} {'laps':>6} {'cold wall/cpu s':>16} {'after warm-up':>16} "
-            f"{'second draw':>16} {'markdown KB':>11}"
+            f"{'event':>8} {'races':>5} {'laps':>6} {'cold wall/cpu s':>16} {'second draw':>16} "
+            f"{'markdown KB':>11}"
         )
         for event_id, races, laps in events:
-            cold = [_run(url, event_id, "cold") for _ in range(args.runs)]
-            warmed = [_run(url, event_id, "warmed") for _ in range(args.runs)]
+            cold = [_run(url, event_id) for _ in range(args.runs)]
 
             def median(samples: list[dict], i: int) -> str:
                 wall = statistics.median(s["timings"][i][0] for s in samples)
@@ -107,14 +99,13 @@ def main() -> None:
 
             kb = cold[0]["markdown_bytes"] / 1024
             print(
-                f"{event_id:>8} {races:>5} {laps:>6} {median(cold, 0):>16} {median(warmed, 0):>16} "
-                f"{median(cold, 1):>16} {kb:>11.0f}"
+                f"{event_id:>8} {races:>5} {laps:>6} {median(cold, 0):>16} {median(cold, 1):>16} {kb:>11.0f}"
             )
         print(f"median of {args.runs} fresh processes per event")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--child":
-        child(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(sys.argv[2], int(sys.argv[3]))
     else:
         main()

@@ -3,7 +3,8 @@
 1. Latency (no politeness interval, so only the machinery shows): a 5-race generated event per repetition,
    requested as the web app would (role mre_webapp, plain SQL) until `succeeded`, interleaved with a no-op asset
    launched through the same instance (benchmarks/noop_location.py: same run queue, launcher, one process). Each
-   request is broken down: sensor (insert -> queued), run start (queued -> the run worker's process exists),
+   request is broken down: sensor (insert -> the sensor accepted it), queue (-> the run left Dagster's run
+   queue: run created, dequeued), run start (-> the run worker's process exists),
    load (process -> step start), work (step start -> request succeeded), and then summaries (succeeded -> the
    event's rows in driver_race_summary and lap_progression).
 2. Throughput at the default politeness (1 request/s per host; the loopback site is one host): N events at N
@@ -123,14 +124,16 @@ def instance_for(dagster_url: str) -> dg.DagsterInstance:
 
 
 def run_times(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
-    """Wall-clock stamps of one run: created, worker process started, step started, run ended."""
+    """Wall-clock stamps of one run: created, left the queue, worker process started, step started, ended."""
     record = instance.get_run_records(dg.RunsFilter(run_ids=[run_id]))[0]
     stamps = {"created": record.create_timestamp.timestamp()}
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None:
             continue
-        if event.event_type == dg.DagsterEventType.ENGINE_EVENT and "Started process for run" in (
+        if event.event_type == dg.DagsterEventType.RUN_STARTING:  # the queue daemon took it
+            stamps.setdefault("dequeued", entry.timestamp)
+        elif event.event_type == dg.DagsterEventType.ENGINE_EVENT and "Started process for run" in (
             event.message or ""
         ):
             stamps.setdefault("process", entry.timestamp)
@@ -199,7 +202,8 @@ def request_sample(
         finished - created,
         {
             "sensor": queued - created,
-            "run start": stamps.get("process", stamps["created"]) - queued,
+            "queue": stamps.get("dequeued", queued) - queued,
+            "run start": stamps.get("process", stamps["created"]) - stamps.get("dequeued", queued),
             "load": stamps.get("step", 0) - stamps.get("process", 0),
             "work": finished - stamps.get("step", finished),
             "summaries": summaries - done,
@@ -245,7 +249,7 @@ def latency(
         f"   no-op asset through the instance {floor:6.2f} s   (each: {', '.join(f'{s.total_s:.1f}' for s in noops)})"
     )
     print(f"   difference                       {median - floor:6.2f} s   ratio {median / floor:.2f}")
-    for part in ("sensor", "run start", "load", "work", "summaries"):
+    for part in ("sensor", "queue", "run start", "load", "work", "summaries"):
         print(f"     {part:<12} {statistics.median(s.parts[part] for s in requests):6.2f} s")
     print(f"   runs: {starts}")
     return floor
@@ -258,7 +262,8 @@ def first_run_lead_in(instance: dg.DagsterInstance, rows: list, first_request_at
     created, queued = row.created_at.timestamp(), row.queued_at.timestamp()
     parts = {
         "sensor": queued - created,
-        "run start": stamps.get("process", queued) - queued,
+        "queue": stamps.get("dequeued", queued) - queued,
+        "run start": stamps.get("process", queued) - stamps.get("dequeued", queued),
         "load": stamps.get("step", 0) - stamps.get("process", 0),
         "step -> first request": first_request_at - stamps.get("step", first_request_at),
     }

@@ -11,7 +11,7 @@ import dagster as dg
 from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs.connectors import event_source
-from mre_pipeline.defs.event_chart import event_chart_metadata, warm_up_event_chart
+from mre_pipeline.defs.event_chart import event_chart_metadata
 from mre_pipeline.defs.partitions import event_partitions, track_partitions
 from mre_pipeline.defs.request_status import RequestTracker, settling
 from mre_pipeline.defs.resources import WarehouseResource
@@ -115,7 +115,6 @@ def event_results(
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     event = split_event_partition_key(context.partition_key)
-    warm_up_event_chart()  # the chart renderer starts while the source is fetched
     connectors = {"liverc": liverc, "everlaps": everlaps}  # source name -> resource
     engine = warehouse.get_engine()
     tracker = RequestTracker(engine, INGEST, context.partition_key, context.run_id)

@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import dagster as dg
 import sqlalchemy as sa
 
 EVENT_CHART_KEY = "event_chart"
-# Not at once: when a burst starts five runs together, five engines starting (0.5 CPU-s each, on 2 cores)
-# delayed every run's first request to LiveRC by a second. A run fetching at the politeness interval
-# (one request a second, 6 or more per event) is still fetching when this fires; a faster run draws its
-# chart before that and starts the engine itself.
-WARM_UP_DELAY_S = 2.0
-
-
-def warm_up_event_chart() -> None:
-    """Start the chart renderer's JavaScript engine in the background (about 0.5 s of CPU) while the event
-    is fetched, so the chart at the end costs only its own drawing. Never raises."""
-    timer = threading.Timer(WARM_UP_DELAY_S, _warm_up)
-    timer.name, timer.daemon = "event-chart-warm-up", True
-    timer.start()
-
-
-def _warm_up() -> None:
-    try:
-        from mre_pipeline.engineer.render import warm_up
-
-        warm_up()
-    except Exception:  # noqa: BLE001 - the chart itself reports any real problem, as a warning
-        pass
+# Drawn after the commit, so the racer's request has already succeeded. The renderer's engine starts with the
+# first chart (about 0.5 s): it holds the GIL while it starts, so starting it while the event is fetched
+# froze the run's other threads, and a run holding LiveRC's turn kept LiveRC idle meanwhile.
 
 
 def event_chart_metadata(

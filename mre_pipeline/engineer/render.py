@@ -19,13 +19,6 @@ from mre_pipeline import settings
 VEGA_LITE_VERSION = "6.4"
 
 
-def warm_up() -> None:
-    """Start the JavaScript engine with a trivial chart, so the next conversion pays only its own work."""
-    import vl_convert
-
-    vl_convert.vegalite_to_svg({"mark": "point"}, vl_version=VEGA_LITE_VERSION)
-
-
 def to_svg(spec: dict[str, Any]) -> str:
     import vl_convert
 
