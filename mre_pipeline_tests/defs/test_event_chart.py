@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 from mre_pipeline.connectors.everlaps.resource import EverlapsResource
 from mre_pipeline.connectors.liverc.resource import LiveRCResource
 from mre_pipeline.defs.assets import event_results, track_catalogue, track_events
-from mre_pipeline.defs.event_chart import EVENT_CHART_KEY
+from mre_pipeline.defs.event_chart import CHART_NICENESS, EVENT_CHART_KEY, at_low_priority
 from mre_pipeline.defs.resources import WarehouseResource
 from mre_pipeline.fake_liverc import FakeLiveRCServer
 from mre_pipeline.fake_liverc.captured import captured_site
@@ -98,3 +100,16 @@ def test_a_chart_failure_only_warns(
         if entry.level == logging.WARNING and "event chart" in entry.user_message
     ]
     assert warnings == ["event chart not drawn for event 486677: renderer unavailable"]
+
+
+def test_the_chart_is_drawn_at_low_priority_without_lowering_the_runs() -> None:
+    """At the end of a burst, five runs drawing charts slowed the summaries build a racer waits for."""
+
+    def niceness_of_this_thread() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = niceness_of_this_thread()
+    assert at_low_priority(niceness_of_this_thread) == max(before, CHART_NICENESS)
+    assert niceness_of_this_thread() == before
+    with pytest.raises(ZeroDivisionError):
+        at_low_priority(lambda: 1 / 0)
