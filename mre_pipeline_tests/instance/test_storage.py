@@ -14,6 +14,7 @@ from mre_pipeline import settings
 from mre_pipeline.instance.storage import PooledPostgresStorage
 from mre_pipeline.summaries_definitions import defs as summaries_defs
 from mre_pipeline.warehouse.scratch import scratch_database
+from mre_pipeline_tests.dagster_process import count
 
 
 @pytest.fixture
@@ -26,25 +27,15 @@ def instance(pg_base_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.D
 
 def _sessions_opened(url: str) -> int:
     """Connections ever opened to the database of ``url`` (Postgres counts them per database)."""
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.connect() as conn:
-        opened = conn.exec_driver_sql(
-            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
-        ).scalar_one()
-        conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
-    engine.dispose()
-    return opened
+    return count(url, "SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
 
 
 def _cut_every_connection(url: str) -> int:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.connect() as conn:
-        cut = conn.exec_driver_sql(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).scalar_one()
-    engine.dispose()
-    return cut
+    return count(
+        url,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
 
 
 def test_the_instance_and_its_run_workers_keep_pooled_connections(instance: dg.DagsterInstance) -> None:
