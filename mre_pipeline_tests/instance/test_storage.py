@@ -72,3 +72,28 @@ def test_connections_cut_by_a_database_restart_are_replaced(instance: dg.Dagster
         job, run_config={"ops": {"mre_summaries_dbt": {"config": {"event_ids": [2]}}}}
     )
     assert {r.run_id for r in instance.get_runs()} == {first.run_id, second.run_id}
+
+
+def _open_connections(url: str) -> int:
+    return count(
+        url,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+
+
+def test_instances_close_their_connections_when_disposed(
+    pg_base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A code server builds an instance for every sensor tick: left to the garbage collector, their pools
+    piled up connections (8 -> 21 in 75 s of an idle `mre-pipeline dev`)."""
+    with scratch_database(pg_base_url, "dagster_pool_dispose", migrated=False) as url:
+        monkeypatch.setenv("MRE_DAGSTER_DATABASE_URL", url)
+        kept = []  # referenced, as a cycle would keep them: only dispose may close their connections
+        for _ in range(10):
+            with dg.DagsterInstance.from_config(str(settings.PROJECT_ROOT)) as instance:
+                instance.get_runs()
+                instance.all_instigator_state()
+                instance.get_latest_materialization_event(dg.AssetKey("anything"))
+                assert _open_connections(url) >= 1
+            kept.append(instance)
+        assert _open_connections(url) == 0
